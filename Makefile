@@ -1,0 +1,54 @@
+# riskmodel: `make run` runs the default pipeline, `make test` runs the tests. `make help` lists all.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+UV_VERSION := 0.13.8
+STAMP  := $(VENV)/.installed
+export MLFLOW_DISABLE_TELEMETRY := true
+export PYTHONHASHSEED := 0
+
+.PHONY: help setup run test bench lint ui clean browser
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.lock pyproject.toml
+	@echo ">> creating $(VENV) with $(PYTHON) and installing the locked dependency set"
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), f"riskmodel needs Python 3.11, found {sys.version.split()[0]}"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	@touch $@
+
+setup: $(STAMP) ## create .venv/ and install the locked dependencies and the package
+
+lock: ## re-resolve requirements.lock from pyproject.toml (needs the network)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
+	  --python-platform x86_64-unknown-linux-gnu --generate-hashes -o requirements.lock
+
+run: $(STAMP) ## run the whole default pipeline (world, features, training, reports, eligibility list)
+	$(BIN)/riskmodel pipeline
+
+test: $(STAMP) ## run the test suite
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+bench: $(STAMP) ## write performance figures to reports/bench/*.json
+	$(BIN)/python -m benchmarks
+
+lint: $(STAMP) ## ruff: lint and format check
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+ui: $(STAMP) ## MLflow UI on http://127.0.0.1:5000 over the project's store
+	$(BIN)/mlflow ui --backend-store-uri "$${MLFLOW_TRACKING_URI:-sqlite:///$(CURDIR)/mlflow.db}" --host 127.0.0.1 --port 5000
+
+browser: ## install Debian's headless Chromium (for the report rendering check)
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+clean: ## remove generated data, reports, the MLflow store and the venv
+	rm -rf $(VENV) synthetic_data/*/ reports/*/ mlflow.db mlartifacts .pytest_cache .hypothesis .cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,1 @@
+"""Performance figures for ``make bench`` (written to reports/bench/*.json)."""

@@ -1,0 +1,1 @@
+"""The default end-to-end job behind ``make run``: world, features, training, reports, list."""
