@@ -26,7 +26,7 @@ def run_measured(code: str) -> dict:
     proc = subprocess.run([sys.executable, "-c", wrapper], capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"benchmark child failed:\n{proc.stderr[-4000:]}")
-    line = next(l for l in proc.stdout.splitlines() if l.startswith("@@RESULT@@"))
+    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("@@RESULT@@"))
     return json.loads(line.removeprefix("@@RESULT@@"))
 
 

@@ -78,8 +78,10 @@ def resolve_relative(path: str | Path, base_file: str | Path) -> Path:
 # --- composition -------------------------------------------------------------------------------
 # Imported here (not at the top of the stage modules) so that each stage's config stays in its
 # own package and this module is the single place that ties them together.
+from riskmodel.fairness._config import FairnessConfig  # noqa: E402
 from riskmodel.features._config import FeatureConfig  # noqa: E402
 from riskmodel.models._config import TrainConfig  # noqa: E402
+from riskmodel.scoring._config import EligibilityConfig  # noqa: E402
 from riskmodel.synth._config import WorldConfig  # noqa: E402
 
 
@@ -101,6 +103,8 @@ class ExperimentConfig(StrictModel):
     table: Path | None = None
     features: FeatureConfig = FeatureConfig()
     train: TrainConfig = TrainConfig()
+    fairness: FairnessConfig = FairnessConfig()
+    eligibility: EligibilityConfig = EligibilityConfig()
 
     @model_validator(mode="after")
     def _one_source(self) -> ExperimentConfig:
@@ -129,7 +133,9 @@ def load_experiment(path: str | Path) -> ExperimentConfig:
 
 __all__ = [
     "ConfigError",
+    "EligibilityConfig",
     "ExperimentConfig",
+    "FairnessConfig",
     "FeatureConfig",
     "StrictModel",
     "TrainConfig",
