@@ -78,6 +78,7 @@ def resolve_relative(path: str | Path, base_file: str | Path) -> Path:
 # --- composition -------------------------------------------------------------------------------
 # Imported here (not at the top of the stage modules) so that each stage's config stays in its
 # own package and this module is the single place that ties them together.
+from riskmodel.evaluation._config import EvaluationConfig  # noqa: E402
 from riskmodel.fairness._config import FairnessConfig  # noqa: E402
 from riskmodel.features._config import FeatureConfig  # noqa: E402
 from riskmodel.models._config import TrainConfig  # noqa: E402
@@ -103,6 +104,7 @@ class ExperimentConfig(StrictModel):
     table: Path | None = None
     features: FeatureConfig = FeatureConfig()
     train: TrainConfig = TrainConfig()
+    evaluation: EvaluationConfig = EvaluationConfig()
     fairness: FairnessConfig = FairnessConfig()
     eligibility: EligibilityConfig = EligibilityConfig()
 
@@ -134,6 +136,7 @@ def load_experiment(path: str | Path) -> ExperimentConfig:
 __all__ = [
     "ConfigError",
     "EligibilityConfig",
+    "EvaluationConfig",
     "ExperimentConfig",
     "FairnessConfig",
     "FeatureConfig",

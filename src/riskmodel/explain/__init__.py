@@ -1,1 +1,44 @@
-"""riskmodel.explain"""
+"""SHAP global summaries, per-person reason codes in plain words, and the model card.
+
+- :func:`reason_codes`: the top factors that raise each person's estimated risk, as sentences
+- :func:`global_importance`: what drives a head overall, and whether it differs by group
+- :func:`explain_run`: ``explain.html/.json`` plus the model card, transparency record and
+  datasheet of a trained run, logged to MLflow
+- :func:`write_model_card`: the model card (HTML, Markdown), transparency record and datasheet
+"""
+
+from riskmodel.explain._card import NOT_AUDITED, write_model_card
+from riskmodel.explain._global import (
+    ERR_EMPTY,
+    ERR_SAMPLE,
+    FLAG_MIN_SHARE,
+    FLAG_RATIO,
+    global_importance,
+)
+from riskmodel.explain._reasons import (
+    ERR_HEAD,
+    ERR_K,
+    ERR_TEMPLATE,
+    NOT_RECORDED,
+    reason_codes,
+)
+from riskmodel.explain._report import EXPLAIN_JSON_KEYS, explain_run
+from riskmodel.explain._run import ERR_NO_RUN
+
+__all__ = [
+    "ERR_EMPTY",
+    "ERR_HEAD",
+    "ERR_K",
+    "ERR_NO_RUN",
+    "ERR_SAMPLE",
+    "ERR_TEMPLATE",
+    "EXPLAIN_JSON_KEYS",
+    "FLAG_MIN_SHARE",
+    "FLAG_RATIO",
+    "NOT_AUDITED",
+    "NOT_RECORDED",
+    "explain_run",
+    "global_importance",
+    "reason_codes",
+    "write_model_card",
+]

@@ -1,1 +1,82 @@
-"""riskmodel.features"""
+"""Point-in-time features, labels and the feature dictionary.
+
+- :func:`build_cohort`: the training table of a synthetic world (one row per index event)
+- :func:`build_features`: the same from any people/events(/programmes) extract in the contract
+- :func:`build_scoring_features`: one row per person for batch scoring as of a date
+- :func:`load_external_table`: a ready person-level table (e.g. COMPAS) by its config
+- :class:`FeatureTable` (``.frame``, ``.spec``, ``.save(dir)``) and :func:`load_feature_table`
+- :class:`FeatureConfig`: windows, feature choice, index events, labels, RFG weights
+
+Names are imported on first use, so ``riskmodel --help`` (which loads every stage's config)
+does not pay for pandas.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_WHERE = {
+    "FeatureConfig": "_config",
+    "RFGConfig": "_config",
+    "SevereConfig": "_config",
+    "forbidden_reason": "_config",
+    "AUDIT": "_catalog",
+    "BASELINES": "_catalog",
+    "GROUPS": "_catalog",
+    "KEYS": "_catalog",
+    "LABELS": "_catalog",
+    "TRUTH": "_catalog",
+    "FeatureDef": "_catalog",
+    "catalogue": "_catalog",
+    "FeatureTable": "_table",
+    "check_roles": "_table",
+    "load_feature_table": "_table",
+    "DEFINITIONS": "_build",
+    "STEPS": "_build",
+    "build_cohort": "_build",
+    "build_features": "_build",
+    "build_scoring_features": "_build",
+    "read_world": "_build",
+    "AGE_BANDS": "_history",
+    "FOLLOWUP_DAYS": "_history",
+    "load_external_table": "_external",
+}
+
+__all__ = sorted(_WHERE)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from riskmodel.features._build import (
+        DEFINITIONS,
+        STEPS,
+        build_cohort,
+        build_features,
+        build_scoring_features,
+        read_world,
+    )
+    from riskmodel.features._catalog import (
+        AUDIT,
+        BASELINES,
+        GROUPS,
+        KEYS,
+        LABELS,
+        TRUTH,
+        FeatureDef,
+        catalogue,
+    )
+    from riskmodel.features._config import FeatureConfig, RFGConfig, SevereConfig, forbidden_reason
+    from riskmodel.features._external import load_external_table
+    from riskmodel.features._history import AGE_BANDS, FOLLOWUP_DAYS
+    from riskmodel.features._table import FeatureTable, check_roles, load_feature_table
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f"riskmodel.features.{_WHERE[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'riskmodel.features' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_WHERE])

@@ -1,9 +1,283 @@
-"""Command-line entry points of the scoring stage (registered by riskmodel.cli)."""
+"""``riskmodel score`` and ``riskmodel audit-log`` (registered by riskmodel.cli)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+
+from riskmodel._cli_common import console, user_errors
+
+ERR_AS_OF = "--as-of: {value!r} is not a date; write it as YYYY-MM-DD"
+ERR_AREA_CAPACITY = "--area-capacity: {value!r} should be AREA=PLACES, e.g. Thanet=20"
+
+
+def _error_kinds() -> tuple[type[BaseException], ...]:
+    from riskmodel.models import ModelIntegrityError
+    from riskmodel.scoring import AuditLogError
+
+    return (ModelIntegrityError, AuditLogError, FileExistsError)
+
+
+def _area_capacities(values: list[str] | None) -> dict[str, int] | None:
+    if not values:
+        return None
+    out: dict[str, int] = {}
+    for v in values:
+        area, sep, places = v.rpartition("=")
+        if not sep or not area.strip() or not places.strip().isdigit():
+            raise ValueError(ERR_AREA_CAPACITY.format(value=v))
+        out[area.strip()] = int(places)
+    return out
 
 
 def register(app: typer.Typer) -> None:
-    """Add this stage's commands to the riskmodel app."""
+    """Add ``score`` and the ``audit-log`` group to the riskmodel app."""
+    audit_log_app = typer.Typer(
+        name="audit-log",
+        help="Check or read the tamper-evident log of scoring runs (refused runs included).",
+        no_args_is_help=True,
+        rich_markup_mode="rich",
+    )
+
+    @app.command("score")
+    def score(
+        model: str = typer.Option(
+            ...,
+            "--model",
+            help="Run id, models:/riskmodel-reoffend@champion, or a model bundle folder. Its "
+            "SHA-256 manifest is checked before loading.",
+        ),
+        cohort: Path = typer.Option(
+            ...,
+            "--cohort",
+            help="A world folder, a features file (features.parquet/.csv) or folder, or a "
+            "people file (then give --events).",
+        ),
+        events: Path = typer.Option(None, "--events", help="Events file, with a people --cohort."),
+        programmes: Path = typer.Option(
+            None, "--programmes", help="Programmes file (optional), with a people --cohort."
+        ),
+        purpose: str = typer.Option(
+            None,
+            "--purpose",
+            help="Required. Only 'programme_referral' is accepted; any other purpose "
+            "(charging, bail, sentencing, ...) is refused and the refusal logged.",
+        ),
+        capacity: int = typer.Option(
+            ...,
+            "--capacity",
+            min=0,
+            help="Programme places overall: at most this many people are listed (0 = no overall "
+            "limit; the reoffend threshold decides).",
+        ),
+        out: Path = typer.Option(
+            ..., "--out", help="New (or empty) folder for the list and its summary."
+        ),
+        as_of: str = typer.Option(
+            None,
+            "--as-of",
+            help="Scoring date YYYY-MM-DD (default: the world's end date, or the latest date in "
+            "the input).",
+        ),
+        reoffend_threshold: float = typer.Option(
+            None,
+            "--reoffend-threshold",
+            min=0.0,
+            max=1.0,
+            help="List people whose 12-month reoffending probability is at least this.",
+        ),
+        no_reoffend_threshold: bool = typer.Option(
+            False,
+            "--top-by-capacity",
+            help="No reoffend threshold: list the top --capacity people below the severe "
+            "threshold.",
+        ),
+        severe_threshold: float = typer.Option(
+            None,
+            "--severe-threshold",
+            min=0.0,
+            max=1.0,
+            help="Exclude (never list) people whose severe-reoffence probability is at least this.",
+        ),
+        area_capacity: list[str] = typer.Option(
+            None,
+            "--area-capacity",
+            help="Places in one area, AREA=PLACES (repeat for each area).",
+        ),
+        rule_file: Path = typer.Option(
+            None,
+            "--rule",
+            help="YAML file with the eligibility rule (EligibilityConfig); default: the rule "
+            "recorded with the model's run. Options above override it.",
+        ),
+        user: str = typer.Option(
+            None, "--user", help="Your name for the audit log (default: RISKMODEL_USER or login)."
+        ),
+        audit_log: Path = typer.Option(
+            None,
+            "--audit-log",
+            help="Audit log file (default: RISKMODEL_AUDIT_LOG or audit_log/scoring.jsonl).",
+        ),
+    ) -> None:
+        """Score a cohort into an eligibility list for perpetrator-programme referrals.
+
+        Writes eligibility_list.csv/.parquet (people recommended for a programme place, in rank order, with three reasons each), rejects.csv, and summary.html/.json for the programme coordinator.
+
+        The list is a set of recommendations for a human to review, never decisions. Every run, refused ones included, is appended to the tamper-evident audit log.
+        """  # noqa: E501
+        import datetime as dt
+
+        from riskmodel.scoring._score import guard_purpose
+
+        with user_errors(*_error_kinds()):
+            # the purpose first: nothing is parsed, read or written before it passes
+            guard_purpose(purpose, model=model, out_dir=out, user=user, audit_log=audit_log)
+
+            from riskmodel.config import load_config
+            from riskmodel.scoring import STEPS, EligibilityConfig, score_cohort
+
+            when = None
+            if as_of is not None:
+                try:
+                    when = dt.date.fromisoformat(as_of)
+                except ValueError:
+                    raise ValueError(ERR_AS_OF.format(value=as_of)) from None
+            rule = load_config(rule_file, EligibilityConfig) if rule_file else None
+            overrides: dict = {}
+            if reoffend_threshold is not None:
+                overrides["reoffend_threshold"] = reoffend_threshold
+            if no_reoffend_threshold:
+                overrides["reoffend_threshold"] = None
+            if severe_threshold is not None:
+                overrides["severe_threshold"] = severe_threshold
+            areas = _area_capacities(area_capacity)
+            if areas is not None:
+                overrides["capacity_per_area"] = areas
+            if events is not None or programmes is not None:
+                if events is None:
+                    raise ValueError("--programmes needs --events (and a people --cohort)")
+                source: object = {"people": cohort, "events": events, "programmes": programmes}
+            else:
+                source = cohort
+
+            from riskmodel._cli_common import progress
+
+            with progress()() as bar:
+                task = bar.add_task(STEPS[0], total=len(STEPS))
+
+                def tick(i: int, n: int, what: str) -> None:
+                    bar.update(task, completed=i - 1, description=what)
+
+                result = score_cohort(
+                    model=model,
+                    cohort=source,
+                    purpose=purpose,
+                    capacity=capacity or None,
+                    out_dir=out,
+                    as_of=when,
+                    rule=rule,
+                    user=user,
+                    audit_log=audit_log,
+                    progress=tick,
+                    rule_overrides=overrides or None,
+                )
+                bar.update(task, completed=len(STEPS), description="done")
+
+        from rich.table import Table
+
+        c = result.counts
+        t = Table(title=f"eligibility list as of {result.scoring_date}")
+        t.add_column("people")
+        t.add_column("count", justify="right")
+        for key in ("in", "listed", "not_listed", "excluded_high_harm", "rejected"):
+            t.add_row(key, str(c[key]))
+        console.print(t)
+        m = result.model
+        console.print(f"model {m['name']} version {m['version']} (run {m['run_id']})")
+        console.print(f"list:    {result.eligibility_list_csv}")
+        console.print(f"summary: {result.summary_html}")
+        if c["rejected"]:
+            console.print(f"rejected records: {result.rejects_csv}")
+        for w in result.warnings:
+            console.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
+        console.print(
+            f"audit log entry {result.audit_entry['seq']}: {result.audit_entry['hash']}",
+            highlight=False,
+        )
+        console.print(
+            "[bold]These are recommendations for a coordinator to review, not decisions.[/]"
+        )
+
+    @audit_log_app.command("verify")
+    def verify(
+        path: Path = typer.Option(
+            None,
+            "--path",
+            help="Log file (default: RISKMODEL_AUDIT_LOG or audit_log/scoring.jsonl).",
+        ),
+        expect: list[str] = typer.Option(
+            None,
+            "--expect",
+            help="An entry hash that must be in the log (e.g. from a summary.json); repeatable.",
+        ),
+    ) -> None:
+        """Check that no line was edited, deleted, inserted or reordered.
+
+        Exits 0 only when the log is intact; otherwise names the first bad line and exits 1.
+        """
+        from riskmodel.paths import audit_log_path
+        from riskmodel.scoring import AuditLog
+
+        report = AuditLog(path or audit_log_path()).verify(expected_hashes=expect or ())
+        if report.ok:
+            if report.n_entries == 0:
+                console.print(f"{report.path}: no entries yet (nothing to check)")
+            else:
+                console.print(
+                    f"[green]intact:[/] {report.path}: {report.n_entries} entries, last hash "
+                    f"{report.last_hash}",
+                    highlight=False,
+                )
+            return
+        where = f" (first bad line: {report.first_bad_line})" if report.first_bad_line else ""
+        console.print(
+            f"[bold red]NOT INTACT:[/] {report.path}{where}: {report.problem}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(code=1)
+
+    @audit_log_app.command("show")
+    def show(
+        path: Path = typer.Option(None, "--path", help="Log file (default: the project's)."),
+        last: int = typer.Option(20, "--last", min=1, help="How many of the latest entries."),
+    ) -> None:
+        """List the latest scoring runs (unverified: run `verify` to trust them)."""
+        from collections import deque
+
+        from rich.table import Table
+
+        from riskmodel.paths import audit_log_path
+        from riskmodel.scoring import AuditLog
+
+        log = AuditLog(path or audit_log_path())
+        with user_errors():
+            entries = deque(log.entries(), maxlen=last)
+        t = Table(title=str(log.path))
+        for col in ("seq", "time (UTC)", "user", "purpose", "outcome", "model", "listed"):
+            t.add_column(col)
+        for e in entries:
+            m = e.get("model") or {}
+            t.add_row(
+                str(e.get("seq")),
+                str(e.get("time", ""))[:19],
+                str(e.get("user")),
+                str(e.get("purpose")),
+                str(e.get("outcome")),
+                f"{m.get('name', m.get('ref', ''))} {m.get('version') or ''}".strip(),
+                str((e.get("counts") or {}).get("listed", "")),
+            )
+        console.print(t)
+
+    app.add_typer(audit_log_app, name="audit-log")

@@ -1,0 +1,32 @@
+"""Evaluation configuration (owned by the models/evaluation stage)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from riskmodel._base import StrictModel
+
+
+class EvaluationConfig(StrictModel):
+    """How test-period metrics and their intervals are computed.
+
+    Parameters
+    ----------
+    n_boot : bootstrap replicates per interval (0: point estimates only)
+    ci_level : coverage of the percentile intervals
+    bootstrap_unit : ``row`` resamples rows (index events); ``person`` resamples people and keeps
+        all of a drawn person's rows (wider, honest intervals when people recur in the test period)
+    ece_bins : equal-mass bins of the expected calibration error
+    top_k : evaluate precision/recall/harm share in the top ``top_k`` rows instead of the
+        programme capacity scaled to the test period (see ``riskmodel.evaluation.capacity_k``)
+    curve_points : points on the capacity and harm-captured curves of the report
+    """
+
+    n_boot: int = Field(default=500, ge=0, le=20_000)
+    ci_level: float = Field(default=0.95, gt=0.5, lt=1.0)
+    bootstrap_unit: Literal["row", "person"] = "row"
+    ece_bins: int = Field(default=10, ge=2, le=100)
+    top_k: int | None = Field(default=None, ge=1)
+    curve_points: int = Field(default=60, ge=5, le=500)

@@ -1,0 +1,591 @@
+"""Reading a scoring cohort: who is assessed as of the scoring date, and who is rejected and why.
+
+Three kinds of input, all ending in one row per person with the model's features:
+
+- a **prepared feature table** (``features.parquet``/``.csv``, a folder holding one, or a frame):
+  checked here row by row;
+- a **world folder** or **people + events (+ programmes) files**: validated by the data contracts
+  (``riskmodel.data.validate_people`` / ``validate_events``), then features are built as of the
+  scoring date with the configuration the model was trained with
+  (``riskmodel.features.build_scoring_features``).
+
+Whole-file problems (missing file or columns, empty table) raise a :class:`ValueError` naming the
+file; row problems become rejects (file, row, person_id, column, reason). A person with any
+rejected row is rejected as a whole, never scored on a partial record, and counted in
+``counts.rejected``. The identity ``in = listed + not_listed + excluded_high_harm + rejected``
+holds by construction and is asserted by the scorer.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from riskmodel.provenance import canonical_json, frame_fingerprint, sha256_bytes, sha256_file
+
+AUDIT_ATTRIBUTES = ("sex", "ethnicity", "age_band", "area", "disability")
+KEY_COLUMNS = ("person_id", "index_event_id", "index_date")
+REJECT_COLUMNS = ("file", "row", "person_id", "column", "value", "reason")
+
+ERR_COHORT_MISSING = (
+    "{path}: cohort not found (give a features file, a world folder, or people and events files)"
+)
+ERR_COHORT_DIR = (
+    "{path}: not a cohort folder: expected features.parquet, or people.parquet and "
+    "events.parquet (a world folder)"
+)
+ERR_EMPTY = "{file}: the cohort file has no rows; refusing to produce an empty list"
+ERR_COLUMNS = "{file}: missing column(s) {cols}; the model needs {need}"
+ERR_UNREADABLE = "{file}: cannot be read as a table: {error}"
+ERR_MODEL_FEATURES = (
+    "cannot build this model's features from people and events: {error}. The model was not "
+    "trained on features built by riskmodel.features; score a prepared features file made the "
+    "same way as its training features instead"
+)
+
+REASON_NO_ID = "person_id is missing"
+REASON_NOT_NUMBER = "not a number"
+REASON_NOT_FINITE = "not a finite number"
+REASON_BAD_DATE = "not a date"
+REASON_FUTURE = "the person's only index event is after the scoring date"
+REASON_DUPLICATE = "duplicate row: the same {key} appears more than once"
+REASON_PERSON_HAS_BAD_ROW = "another row of this person was rejected"
+REASON_EVENT_REJECTED = "one or more of this person's event rows were rejected"
+
+
+@dataclass
+class Cohort:
+    """One row per person to score, plus what was rejected and where it came from.
+
+    Attributes
+    ----------
+    frame : person_id, the model's features, audit attributes (when given), index keys
+    rejects : one row per rejected record (``file, row, person_id, column, reason``)
+    n_rejected : people (or person records without an id) rejected
+    n_no_recent_event : valid people with no recorded DA event in the lookback window
+    as_of : the scoring date
+    kind : ``features``, ``frame``, ``world`` or ``people_events``
+    files : label -> path of every file read
+    file_hashes : label -> SHA-256 of that file
+    fingerprint : SHA-256 over ``file_hashes`` (or of the frame's content)
+    """
+
+    frame: pd.DataFrame
+    rejects: pd.DataFrame
+    n_rejected: int
+    n_no_recent_event: int
+    as_of: _dt.date
+    kind: str
+    files: dict[str, str] = field(default_factory=dict)
+    file_hashes: dict[str, str] = field(default_factory=dict)
+    fingerprint: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def n_in(self) -> int:
+        return len(self.frame) + self.n_rejected
+
+
+def _fingerprint(hashes: dict[str, str]) -> str:
+    return sha256_bytes(canonical_json(hashes).encode())
+
+
+#: read as text from CSV: pseudonymous ids are often zero-padded digits ("000123"), and reading
+#: them as numbers would hand the coordinator different ids from the force's own
+ID_COLUMNS = ("person_id", "index_event_id", "event_id", "perpetrator_id", "victim_id")
+
+
+def _leading_comment_lines(path: Path) -> int:
+    n = 0
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            if not line.startswith("#"):
+                break
+            n += 1
+    return n
+
+
+def _read(path: Path) -> pd.DataFrame:
+    """A CSV or Parquet table; CSV ids as text, ``#`` lines only at the top are comments."""
+    if not path.exists():
+        raise FileNotFoundError(ERR_COHORT_MISSING.format(path=path))
+    suffix = path.suffix.lower()
+    try:
+        if suffix in {".parquet", ".pq"}:
+            return pd.read_parquet(path)
+        if suffix in {".csv", ".txt"}:
+            return pd.read_csv(
+                path,
+                skiprows=_leading_comment_lines(path),
+                dtype=dict.fromkeys(ID_COLUMNS, "str"),
+            )
+    except Exception as exc:  # parser / pyarrow errors: name the file
+        raise ValueError(ERR_UNREADABLE.format(file=path, error=exc)) from None
+    raise ValueError(f"{path}: unsupported file type {suffix!r}; use .csv or .parquet")
+
+
+def _rejects(rows: list[pd.DataFrame]) -> pd.DataFrame:
+    rows = [r for r in rows if len(r)]
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in REJECT_COLUMNS})
+    out = pd.concat(rows, ignore_index=True)
+    out["row"] = pd.array(out["row"], dtype="Int64")
+    return out.loc[:, list(REJECT_COLUMNS)]
+
+
+def _today() -> _dt.date:
+    return _dt.datetime.now(_dt.UTC).date()
+
+
+# -- prepared feature tables ---------------------------------------------------------------------
+def cohort_from_features(
+    df: pd.DataFrame,
+    *,
+    source: str,
+    feature_names: list[str],
+    categorical: set[str],
+    as_of: _dt.date | None,
+    lookback_days: int,
+) -> tuple[pd.DataFrame, pd.DataFrame, int, int, _dt.date]:
+    """Check a prepared feature table and reduce it to one row per person as of ``as_of``.
+
+    Returns ``(frame, rejects, n_rejected, n_no_recent_event, as_of)``. A person's latest index
+    event on or before the scoring date is the one scored; earlier ones are superseded, later
+    ones not yet known. Rejected: rows without an id, with non-numeric or infinite values in a
+    numeric feature, with an unreadable index date, duplicated rows, and people whose every index
+    event is after the scoring date. Any rejected row rejects its whole person.
+    """
+    if len(df) == 0:
+        raise ValueError(ERR_EMPTY.format(file=source))
+    need = ["person_id", *feature_names]
+    missing = [c for c in need if c not in df.columns]
+    if missing:
+        raise ValueError(
+            ERR_COLUMNS.format(file=source, cols=", ".join(missing), need=", ".join(need))
+        )
+    keep = [c for c in (*KEY_COLUMNS, *feature_names, *AUDIT_ATTRIBUTES) if c in df.columns]
+    df = df.loc[:, list(dict.fromkeys(keep))].reset_index(drop=True)
+    row_no = np.arange(1, len(df) + 1)
+    pid = df["person_id"].astype("string").str.strip()
+    pid = pid.mask(pid == "")
+    df["person_id"] = pid
+    found: list[pd.DataFrame] = []
+
+    def flag(mask: np.ndarray, column: str, reason: str, values: Any = "") -> None:
+        if mask.any():
+            found.append(
+                pd.DataFrame(
+                    {
+                        "file": source,
+                        "row": row_no[mask],
+                        "person_id": pid.to_numpy(dtype=object, na_value=None)[mask],
+                        "column": column,
+                        "value": values,
+                        "reason": reason,
+                    }
+                )
+            )
+
+    flag(pid.isna().to_numpy(), "person_id", REASON_NO_ID)
+
+    for col in feature_names:
+        if col in categorical:
+            continue
+        s = df[col]
+        converted = False
+        if s.dtype == bool:
+            continue
+        if pd.api.types.is_numeric_dtype(s):
+            num = s
+        else:
+            converted = True
+            text = s.astype("string").str.strip()
+            lowered = text.str.lower()
+            text = text.mask(
+                lowered.isin(["true", "false"]), lowered.map({"true": "1", "false": "0"})
+            )
+            num = pd.to_numeric(text, errors="coerce")
+            bad = (text.notna() & (text != "") & num.isna()).to_numpy()
+            flag(bad, col, REASON_NOT_NUMBER, s[bad].astype("string").to_numpy(dtype=object))
+        arr = num.to_numpy(dtype=float, na_value=np.nan)
+        inf = np.isinf(arr)
+        if inf.any():
+            flag(inf, col, REASON_NOT_FINITE, arr[inf].astype(str))
+            arr = np.where(inf, np.nan, arr)
+            converted = True
+        if converted:
+            df[col] = arr
+
+    dates = None
+    if "index_date" in df.columns:
+        raw = df["index_date"]
+        dates = pd.to_datetime(raw, errors="coerce").dt.normalize()
+        bad = (raw.notna() & dates.isna()).to_numpy()
+        flag(bad, "index_date", REASON_BAD_DATE, raw[bad].astype("string").to_numpy(dtype=object))
+        df["index_date"] = dates
+
+    key = ["person_id", "index_event_id"] if "index_event_id" in df.columns else ["person_id"]
+    dup = (df.duplicated(subset=key, keep=False) & pid.notna()).to_numpy()
+    if dup.any():
+        sizes = df.loc[dup].groupby(key, dropna=False)["person_id"].transform("size")
+        what = " and ".join(key)
+        flag(
+            dup,
+            ",".join(key),
+            REASON_DUPLICATE.format(key=what),
+            [f"{int(n)} copies" for n in sizes.to_numpy()],
+        )
+
+    if as_of is None:
+        latest_date = dates.max() if dates is not None else pd.NaT
+        as_of = latest_date.date() if pd.notna(latest_date) else _today()
+    as_of_ts = pd.Timestamp(as_of)
+    after = np.zeros(len(df), dtype=bool)
+    if dates is not None:
+        after = (dates > as_of_ts).to_numpy()
+        # someone whose only index events are after the scoring date cannot be scored as of it;
+        # a later index event of someone with an earlier one is simply not known yet
+        has_known = (
+            pd.Series(~after).groupby(pid.to_numpy(), dropna=False).transform("any").to_numpy()
+        )
+        only_future = after & ~has_known
+        flag(
+            only_future,
+            "index_date",
+            REASON_FUTURE,
+            [f"{d.date()} (scoring date {as_of})" for d in dates[only_future]],
+        )
+
+    rejects = _rejects(found)
+    bad_rows = np.zeros(len(df), dtype=bool)
+    bad_rows[rejects["row"].to_numpy(dtype=int) - 1] = True
+    bad_people = set(rejects["person_id"].dropna())
+    no_id = pid.isna().to_numpy()
+    person_bad = pid.isin(bad_people).fillna(False).to_numpy(dtype=bool) | no_id
+    # rows of a rejected person that were fine themselves are rejected too, saying why
+    collateral = person_bad & ~bad_rows
+    if collateral.any():
+        first = rejects.dropna(subset=["person_id"]).drop_duplicates("person_id")
+        first_reason = dict(zip(first["person_id"], first["reason"], strict=True))
+        rejects = _rejects(
+            [
+                rejects,
+                pd.DataFrame(
+                    {
+                        "file": source,
+                        "row": row_no[collateral],
+                        "person_id": pid[collateral].to_numpy(dtype=object),
+                        "column": "",
+                        "value": [first_reason[p] for p in pid[collateral]],
+                        "reason": REASON_PERSON_HAS_BAD_ROW,
+                    }
+                ),
+            ]
+        )
+    rejects = rejects.sort_values("row", kind="stable").reset_index(drop=True)
+    n_rejected = len(bad_people) + int(no_id.sum())
+
+    usable = df.loc[~person_bad & ~after]
+    order = [c for c in ("person_id", "index_date", "index_event_id") if c in usable.columns]
+    latest = usable.sort_values(order, kind="stable").drop_duplicates("person_id", keep="last")
+    n_people_valid = len(latest)
+    if dates is not None:
+        start = as_of_ts - pd.Timedelta(days=lookback_days)
+        latest = latest.loc[(latest["index_date"] > start).to_numpy()]
+    n_no_recent = n_people_valid - len(latest)
+    frame = latest.sort_values("person_id", kind="stable").reset_index(drop=True)
+    return frame, rejects, n_rejected, n_no_recent, as_of
+
+
+# -- dispatch ------------------------------------------------------------------------------------
+def _world_files(path: Path) -> dict[str, Path] | None:
+    people, events = path / "people.parquet", path / "events.parquet"
+    if people.exists() and events.exists():
+        files = {"people": people, "events": events}
+        if (path / "programmes.parquet").exists():
+            files["programmes"] = path / "programmes.parquet"
+        return files
+    return None
+
+
+def _features_file(path: Path) -> Path | None:
+    for name in ("features.parquet", "features.csv"):
+        if (path / name).exists():
+            return path / name
+    return None
+
+
+def read_cohort(
+    cohort: str | Path | dict | pd.DataFrame,
+    *,
+    bundle: Any,
+    as_of: _dt.date | None,
+    lookback_days: int,
+) -> Cohort:
+    """Read any supported cohort input into a :class:`Cohort` (see the module docstring).
+
+    ``cohort`` may be a path (features file, features folder, world folder), a dict with
+    ``features`` or ``people`` + ``events`` (+ ``programmes``), or a prepared feature frame.
+    """
+    categorical = set(getattr(bundle, "categorical_levels", {}) or {})
+    feature_names = list(bundle.feature_names)
+
+    def from_features(df: pd.DataFrame, source: str, kind: str, hashes: dict[str, str], files):
+        frame, rejects, n_rej, n_old, used_as_of = cohort_from_features(
+            df,
+            source=source,
+            feature_names=feature_names,
+            categorical=categorical,
+            as_of=as_of,
+            lookback_days=lookback_days,
+        )
+        fp = _fingerprint(hashes) if hashes else frame_fingerprint(df)
+        return Cohort(frame, rejects, n_rej, n_old, used_as_of, kind, files, hashes, fp)
+
+    if isinstance(cohort, pd.DataFrame):
+        return from_features(cohort, "<frame>", "frame", {}, {})
+
+    if isinstance(cohort, dict):
+        spec = {k: Path(v) for k, v in cohort.items() if v is not None}
+        unknown = set(spec) - {"features", "people", "events", "programmes"}
+        if unknown:
+            raise ValueError(
+                f"cohort: unknown key(s) {sorted(unknown)}; use features, or people + events (+ programmes)"
+            )
+        if "features" in spec:
+            if set(spec) != {"features"}:
+                raise ValueError("cohort: give either features or people + events, not both")
+            return read_cohort(
+                spec["features"], bundle=bundle, as_of=as_of, lookback_days=lookback_days
+            )
+        if not {"people", "events"} <= set(spec):
+            raise ValueError("cohort: people and events files are both required")
+        files = spec
+    else:
+        path = Path(cohort)
+        if not path.exists():
+            raise FileNotFoundError(ERR_COHORT_MISSING.format(path=path))
+        if path.is_dir():
+            feat = _features_file(path)
+            world = _world_files(path)
+            if world is not None:
+                files = world
+            elif feat is not None:
+                path = feat
+            else:
+                raise ValueError(ERR_COHORT_DIR.format(path=path))
+        if path.is_file():
+            hashes = {"features": sha256_file(path)}
+            return from_features(
+                _read(path), str(path), "features", hashes, {"features": str(path)}
+            )
+
+    for p in files.values():
+        if not p.exists():
+            raise FileNotFoundError(ERR_COHORT_MISSING.format(path=p))
+    for label in ("people", "events"):
+        if files[label].is_dir():
+            raise ValueError(f"{files[label]}: expected a {label} file, got a folder")
+    return _cohort_from_people_events(
+        files, bundle=bundle, as_of=as_of, lookback_days=lookback_days
+    )
+
+
+# -- people + events through the contracts -------------------------------------------------------
+def _read_contract_table(path: Path) -> pd.DataFrame:
+    if path.suffix.lower() in {".parquet", ".pq"}:
+        import pyarrow.parquet as pq
+
+        try:
+            # dates as datetime64, not Python date objects: much faster to check and order
+            return pq.read_table(path).to_pandas(date_as_object=False)
+        except Exception as exc:
+            raise ValueError(ERR_UNREADABLE.format(file=path, error=exc)) from None
+    return _read(path)
+
+
+def _release_arrow_memory() -> None:
+    """Hand freed Arrow buffers back to the system: Arrow's allocator keeps them otherwise, and
+    a million-person cohort's raw tables are worth a gigabyte."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+
+
+def _ids(values: pd.Series) -> pd.Series:
+    """Ids as the contracts type them: text, stripped, whole-number floats without '.0'."""
+    if pd.api.types.is_float_dtype(values):
+        whole = values.notna() & (values == np.floor(values.fillna(0)))
+        text = values.astype("string").mask(
+            whole, values.where(whole).astype("Int64").astype("string")
+        )
+    else:
+        text = values.astype("string")
+    text = text.str.strip()
+    return text.mask(text == "")
+
+
+def _contract_rejects(rejects: pd.DataFrame) -> pd.DataFrame:
+    """The contract's rejects in this module's shape; ``person_id`` is the row's person (the
+    perpetrator, for events)."""
+    if len(rejects) == 0:
+        return _rejects([])
+    who = next((c for c in ("person_id", "perpetrator_id") if c in rejects.columns), None)
+    pid = _ids(rejects[who]) if who else pd.Series([None] * len(rejects), dtype="string")
+    return pd.DataFrame(
+        {
+            "file": rejects["file"].astype("string"),
+            "row": rejects["row"].to_numpy(),
+            "person_id": pid.to_numpy(dtype=object, na_value=None),
+            "column": rejects["column"].astype("string").fillna(""),
+            "value": rejects["value"].astype("string").fillna(""),
+            "reason": rejects["reason"].astype("string"),
+        }
+    )
+
+
+def _only_after_scoring_date(rejects: pd.DataFrame) -> np.ndarray:
+    """Rows whose one problem is a date after the validation limit: not yet known, not errors."""
+    if len(rejects) == 0 or "rule" not in rejects.columns:
+        return np.zeros(len(rejects), dtype=bool)
+    return (rejects["rule"].astype("string") == "future_date").fillna(False).to_numpy(dtype=bool)
+
+
+def _cohort_from_people_events(
+    files: dict[str, Path], *, bundle: Any, as_of: _dt.date | None, lookback_days: int
+) -> Cohort:
+    """Validate people, events (and programmes) by the data contracts, reject every person whose
+    record has a rejected row, and build the features as of the scoring date with the feature
+    configuration the model was trained with."""
+    from riskmodel.data import validate_events, validate_people, validate_programmes
+    from riskmodel.features import build_scoring_features
+    from riskmodel.features._config import FeatureConfig
+
+    hashes = {label: sha256_file(p) for label, p in sorted(files.items())}
+    raw = {label: _read_contract_table(p) for label, p in files.items()}
+    notes: list[str] = []
+    world = (
+        files["people"].name == "people.parquet"
+        and files["people"].parent == files["events"].parent
+    )
+    if as_of is None and world:
+        manifest = files["people"].parent / "manifest.json"
+        if manifest.exists():
+            import json
+
+            end = json.loads(manifest.read_text(encoding="utf-8")).get("end_date")
+            as_of = _dt.date.fromisoformat(str(end)[:10]) if end else None
+    # dates after max(scoring date, today) fail the contract as future dates; those after the
+    # scoring date are simply not known yet on it, so they are set aside below, not rejected
+    limit = max(as_of, _today()) if as_of is not None else _today()
+    src = {k: str(v) for k, v in files.items()}
+    vp = validate_people(raw["people"], source=src["people"], as_of=limit)
+    ve = validate_events(raw["events"], people=vp.valid, source=src["events"], as_of=limit)
+    vg = None
+    if "programmes" in raw and len(raw["programmes"]):
+        vg = validate_programmes(
+            raw["programmes"], people=vp.valid, source=src["programmes"], as_of=limit
+        )
+    events = ve.valid
+    del raw  # the typed copies are all that is needed from here: keep the peak memory down
+    _release_arrow_memory()
+    if as_of is None:
+        as_of = pd.Timestamp(events["date"].max()).date() if len(events) else _today()
+
+    valid_ids = pd.Index(vp.valid["person_id"].astype(str))
+    rej_people = _contract_rejects(vp.rejects)
+    rej_events, rej_prog = ve.rejects, (vg.rejects if vg is not None else pd.DataFrame())
+    later_e = _only_after_scoring_date(rej_events)
+    later_p = _only_after_scoring_date(rej_prog)
+    if later_e.any() or later_p.any():
+        notes.append(
+            f"{int(later_e.sum() + later_p.sum())} event or programme rows dated after "
+            f"{limit} were not used (after the scoring date)"
+        )
+    rej_events = rej_events.loc[~later_e]
+    rej_prog = rej_prog.loc[~later_p] if len(rej_prog) else rej_prog
+    # a valid person whose own history (events as perpetrator, programmes) has a rejected row
+    # would be scored on a partial history: reject them as a whole. Features describe the
+    # perpetrator only, so a victim named on a rejected row is unaffected. (An exact copy of a
+    # row is rejected but its first copy kept: that history is complete.)
+    named: set[str] = set()
+    for frame, cols in ((rej_events, ("perpetrator_id",)), (rej_prog, ("person_id",))):
+        if len(frame) == 0:
+            continue
+        partial = frame.loc[(frame["rule"].astype("string") != "duplicate_row").fillna(True)]
+        for c in cols:
+            if c in partial.columns:
+                named |= set(_ids(partial[c]).dropna())
+    history_bad = sorted(named & set(valid_ids))
+    rejects = _rejects(
+        [
+            rej_people,
+            _contract_rejects(rej_events),
+            _contract_rejects(rej_prog),
+            pd.DataFrame(
+                {
+                    "file": src["people"],
+                    "row": pd.array([pd.NA] * len(history_bad), dtype="Int64"),
+                    "person_id": history_bad,
+                    "column": "",
+                    "value": "",
+                    "reason": REASON_EVENT_REJECTED,
+                }
+            ),
+        ]
+    )
+    # people whose own row was rejected and who have no valid row (an exact duplicate keeps
+    # its first copy, so that person is still scored), plus rows without an id
+    bad_people_rows = rej_people["person_id"]
+    n_rejected_people = len(set(bad_people_rows.dropna()) - set(valid_ids)) + int(
+        bad_people_rows.isna().sum()
+    )
+
+    from riskmodel.config import ConfigError, validate_mapping
+
+    try:
+        config = validate_mapping(
+            (getattr(bundle, "feature_spec", {}) or {}).get("config") or {},
+            FeatureConfig,
+            source="the model's feature configuration",
+        )
+    except ConfigError as exc:
+        raise ValueError(ERR_MODEL_FEATURES.format(error=exc)) from None
+    keep_people, keep_events = vp.valid, events
+    keep_prog = vg.valid if vg is not None else None
+    if history_bad:
+        keep_people = keep_people.loc[~keep_people["person_id"].astype(str).isin(history_bad)]
+        keep_events = keep_events.loc[~keep_events["perpetrator_id"].astype(str).isin(history_bad)]
+        if keep_prog is not None:
+            keep_prog = keep_prog.loc[~keep_prog["person_id"].astype(str).isin(history_bad)]
+    n_keep_people = len(keep_people)
+    del vp, ve, vg, events
+    _release_arrow_memory()
+    table = build_scoring_features(
+        keep_people,
+        keep_events,
+        keep_prog,
+        as_of=as_of,
+        config=config,
+        lookback_days=lookback_days,
+        validate=False,
+    )
+    frame = table.frame.sort_values("person_id", kind="stable").reset_index(drop=True)
+    n_no_recent = n_keep_people - len(frame)
+    return Cohort(
+        frame=frame,
+        rejects=rejects.sort_values(["file", "row"], kind="stable").reset_index(drop=True),
+        n_rejected=n_rejected_people + len(history_bad),
+        n_no_recent_event=n_no_recent,
+        as_of=as_of,
+        kind="world" if world else "people_events",
+        files=src,
+        file_hashes=hashes,
+        fingerprint=_fingerprint(hashes),
+        notes=notes,
+    )

@@ -1,0 +1,116 @@
+"""Mitigation table (fairlearn ThresholdOptimizer, per-group thresholds) and the proxy check."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from riskmodel.fairness import FairnessConfig, audit_frame
+
+
+def _gaps(y, pred, groups):
+    tpr = [pred[(groups == g) & (y == 1)].mean() for g in np.unique(groups)]
+    fpr = [pred[(groups == g) & (y == 0)].mean() for g in np.unique(groups)]
+    return max(tpr) - min(tpr), max(fpr) - min(fpr)
+
+
+def test_equalised_odds_reduces_error_rate_gap(make_population):
+    # group b's score is inflated by 0.15 for the same true risk: a biased score
+    df = make_population(5000, seed=4, score_shift={"b": 0.15})
+    cfg = FairnessConfig(attributes=("group",), intersections=(), n_boot=50)
+    out = audit_frame(
+        df,
+        score_col="score",
+        label_col="true_outcome",
+        group_cols=["group"],
+        threshold=0.5,
+        config=cfg,
+    )
+    mit = out["mitigation"]
+    assert mit["available"] and mit["attribute"] == "group"
+    rows = {r["option"]: r for r in mit["options"]}
+    assert set(rows) == {
+        "unconstrained",
+        "equalized_odds",
+        "false_negative_rate_parity",
+        "per_group_threshold",
+    }
+    # the unconstrained row is the rule itself, checked against a direct computation
+    y = df.true_outcome.to_numpy()
+    pred = (df.score >= 0.5).to_numpy()
+    tpr_gap, fpr_gap = _gaps(y, pred, df.group.to_numpy())
+    u = rows["unconstrained"]
+    assert u["max_tpr_gap"] == pytest.approx(tpr_gap)
+    assert u["max_fpr_gap"] == pytest.approx(fpr_gap)
+    assert u["selection_rate"] == pytest.approx(pred.mean())
+    assert mit["score_auc"] == pytest.approx(roc_auc_score(y, df.score))
+    eo = rows["equalized_odds"]
+    assert eo["equalized_odds_difference"] < 0.5 * u["equalized_odds_difference"]
+    assert eo["max_fpr_gap"] < fpr_gap
+    fnr = rows["false_negative_rate_parity"]
+    assert fnr["max_tpr_gap"] < tpr_gap
+    # per-group thresholds bring each group's TPR to the overall TPR of the rule
+    pg = rows["per_group_threshold"]
+    for g in ("a", "b"):
+        assert pg["by_group"][g]["tpr"] == pytest.approx(mit["target_tpr"], abs=0.01)
+
+
+def test_proxy_check_finds_the_proxy_and_not_noise():
+    gen = np.random.default_rng(0)
+    n = 3000
+    eth = gen.choice(["x", "y", "z"], size=n)
+    sex = gen.choice(["f", "m"], size=n)
+    df = pd.DataFrame(
+        {
+            "ethnicity": eth,
+            "sex": sex,
+            "neighbourhood": np.where(eth == "x", 0.0, np.where(eth == "y", 1.0, 2.0))
+            + gen.normal(0, 0.4, n),
+            "priors": gen.poisson(2, n),
+            "flag": gen.random(n) < 0.3,
+            "y": gen.random(n) < 0.4,
+            "score": gen.random(n),
+        }
+    )
+    cfg = FairnessConfig(
+        attributes=("ethnicity", "sex"),
+        intersections=(),
+        n_boot=20,
+        mitigation=False,
+        proxy_sample_n=2000,
+    )
+    out = audit_frame(
+        df,
+        score_col="score",
+        label_col="y",
+        group_cols=["ethnicity", "sex"],
+        threshold=0.5,
+        features=["neighbourhood", "priors", "flag"],
+        config=cfg,
+    )
+    px = out["proxy"]
+    assert px["available"] and px["sample_n"] == 2000
+    e, s = px["attributes"]["ethnicity"], px["attributes"]["sex"]
+    assert e["flagged"] and e["auc"] > 0.85
+    assert e["top_features"][0]["feature"] == "neighbourhood"
+    assert not s["flagged"] and abs(s["auc"] - 0.5) < 0.06
+
+
+def test_mitigation_attribute_is_where_error_rates_differ_most(make_population):
+    df = make_population(3000, seed=8, score_shift={"b": 0.2})
+    df["noise"] = np.random.default_rng(1).choice(["u", "v"], size=len(df))
+    cfg = FairnessConfig(attributes=("noise", "group"), intersections=(), n_boot=20)
+    args = {
+        "score_col": "score",
+        "label_col": "true_outcome",
+        "group_cols": ["noise", "group"],
+        "threshold": 0.5,
+    }
+    assert audit_frame(df, config=cfg, **args)["mitigation"]["attribute"] == "group"
+    chosen = cfg.model_copy(update={"mitigation_attribute": "noise"})
+    assert audit_frame(df, config=chosen, **args)["mitigation"]["attribute"] == "noise"
+    wrong = cfg.model_copy(update={"mitigation_attribute": "religion"})
+    with pytest.raises(ValueError, match="'religion' is not one of the audited attributes"):
+        audit_frame(df, config=wrong, **args)
