@@ -72,9 +72,7 @@ def main() -> dict:
         f"run at {NATIONAL_SCALE} of the national world (= {30 * NATIONAL_SCALE:g} x Kent): the "
         "full world (about 80 million events) exceeds the 4 GB budget of one process"
     )
-    national["extrapolated_full_build_seconds"] = round(
-        national["build_seconds"] / NATIONAL_SCALE
-    )
+    national["extrapolated_full_build_seconds"] = round(national["build_seconds"] / NATIONAL_SCALE)
     return {
         "input_generator": "riskmodel.synth.generate_world (configs/world/kent.yaml, "
         "england_wales.yaml), written with write_world",

@@ -181,6 +181,32 @@ def test_person_table_rejects_bad_rows_and_conserves_counts(tmp_path):
     ],
 )
 def test_person_table_config_refuses_bad_roles(tmp_path, change, message):
-    cfg = write_table(tmp_path, {"id": [1], "when": ["2020-01-01"], "y": [0], "sex": ["m"]}, **change)
+    cfg = write_table(
+        tmp_path, {"id": [1], "when": ["2020-01-01"], "y": [0], "sex": ["m"]}, **change
+    )
     with pytest.raises(ConfigError, match=message):
         load_config(cfg, PersonTableConfig)
+
+
+def test_cli_builds_features_from_a_mapped_extract(tmp_path):
+    from typer.testing import CliRunner
+
+    from riskmodel.cli import app
+    from riskmodel.features import load_feature_table
+
+    cfg = write_example_extract(tmp_path)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app, ["features", "--extract", str(cfg), "--end-date", "2022-12-31", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    flat = " ".join(result.output.split())
+    assert "people in 3 (rejected 1)" in flat and "events in 3 (rejected 1)" in flat
+    t = load_feature_table(out)
+    assert t.spec["source"] == "external:example_force"
+    assert t.frame["index_event_id"].tolist() == ["C1", "C2"]
+    assert t.frame["person_id"].tolist() == ["007", "007"]
+    # 007 was referred on 2020-05-01: after C1 (2020-03-02), before C2 (2021-04-05)
+    assert t.frame["prior_programme_referral"].tolist() == [False, True]
+    assert t.frame["reoffend_12m"].tolist() == [False, False]  # C2 is 399 days after C1
+    assert len(t.rejects) == 2

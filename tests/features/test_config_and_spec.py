@@ -32,7 +32,9 @@ def small_world():
     b = WorldBuilder(end_date="2022-12-31")
     b.person("P", "1980-01-01").person("V", "1985-01-01", sex="female").person("Q", "1999-05-05")
     b.event("2019-01-01", "P", "V").event("2019-02-01", "Q", "V", "threats", 1)
-    b.event("2019-03-01", "P", "V", "coercive_control", 5).event("2019-04-01", "P", None, "nonda_violence", 30)
+    b.event("2019-03-01", "P", "V", "coercive_control", 5).event(
+        "2019-04-01", "P", None, "nonda_violence", 30
+    )
     b.event("2021-04-01", "P", "V", "serious_violence", 500)
     b.programme("Q", "2018-01-01", completion="2018-06-01")
     return b.world()
@@ -43,7 +45,8 @@ def test_a_protected_characteristic_as_a_feature_is_refused(name):
     with pytest.raises(ValidationError) as err:
         FeatureConfig(features=["n_da_90d", name])
     assert ERR_FORBIDDEN_FEATURE.format(
-        name=name, what="a protected characteristic (Equality Act 2010), used only to audit fairness"
+        name=name,
+        what="a protected characteristic (Equality Act 2010), used only to audit fairness",
     ) in str(err.value)
 
 
@@ -114,14 +117,29 @@ def test_harm_ablation_and_explicit_lists():
     t3 = build_cohort(small_world(), FeatureConfig(features=["n_da_90d", "age_at_index"]))
     assert t3.spec["features"] == ["n_da_90d", "age_at_index"]
     t4 = build_cohort(small_world(), FeatureConfig(groups=["counts"], exclude=["n_da_all"]))
-    assert all(f.startswith("n_") for f in t4.spec["features"]) and "n_da_all" not in t4.spec["features"]
+    assert (
+        all(f.startswith("n_") for f in t4.spec["features"])
+        and "n_da_all" not in t4.spec["features"]
+    )
 
 
 def test_spec_roles_are_disjoint_and_complete():
     t = build_cohort(small_world(), FeatureConfig())
     spec = t.spec
-    for key in ("keys", "features", "categorical_features", "labels", "audit", "truth",
-                "baselines", "dictionary", "source", "n_rows", "n_censored", "config"):
+    for key in (
+        "keys",
+        "features",
+        "categorical_features",
+        "labels",
+        "audit",
+        "truth",
+        "baselines",
+        "dictionary",
+        "source",
+        "n_rows",
+        "n_censored",
+        "config",
+    ):
         assert key in spec
     assert spec["keys"] == list(KEYS) and spec["labels"] == list(LABELS)
     assert spec["audit"] == list(AUDIT) and spec["truth"] == list(TRUTH)
@@ -163,7 +181,11 @@ def test_save_and_load_round_trip_deterministically(tmp_path):
     t = build_cohort(small_world(), FeatureConfig())
     t.rejects = pd.DataFrame({"file": ["x"], "row": [3], "rule": ["bad_type"], "value": ["a#b"]})
     out = t.save(tmp_path / "a")
-    assert {p.name for p in out.iterdir()} == {"features.parquet", "feature_spec.json", "rejects.csv"}
+    assert {p.name for p in out.iterdir()} == {
+        "features.parquet",
+        "feature_spec.json",
+        "rejects.csv",
+    }
     back = load_feature_table(out)
     pd.testing.assert_frame_equal(back.frame, t.frame)
     assert back.spec == t.spec

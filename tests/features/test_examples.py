@@ -134,7 +134,12 @@ def test_labels(table):
 
 def test_audit_and_truth_columns(table):
     r = row(table, "E06")
-    assert (r["sex"], r["ethnicity"], r["area"], r["age_band"]) == ("male", "black", "Thanet", "35-44")
+    assert (r["sex"], r["ethnicity"], r["area"], r["age_band"]) == (
+        "male",
+        "black",
+        "Thanet",
+        "35-44",
+    )
     assert bool(r["disability"]) is False
     # the truth table's row of the same event id (the builder gives the i-th DA event 0.1+0.01i)
     world = hand_world().world()
@@ -149,16 +154,21 @@ def test_audit_and_truth_columns(table):
 
 
 def test_age_bands_at_their_edges():
+    # assessed on 2020-01-01: a 25th or 65th birthday that day moves the band, the day after not
+    cases = {
+        "P0": ("2004-01-01", "16-24"),
+        "P1": ("1995-01-02", "16-24"),
+        "P2": ("1995-01-01", "25-34"),
+        "P3": ("1955-01-01", "65+"),
+        "P4": ("1955-01-02", "55-64"),
+    }
     b = WorldBuilder(end_date="2023-01-01").person("V")
-    for i, (birth, band) in enumerate(
-        [("2004-01-01", "16-24"), ("1995-01-02", "16-24"), ("1995-01-01", "25-34"),
-         ("1955-01-01", "65+"), ("1955-01-02", "55-64")]
-    ):
-        b.person(f"P{i}", birth)
-        b.event("2020-01-01", f"P{i}")
+    for pid, (birth, _) in cases.items():
+        b.person(pid, birth)
+        b.event("2020-01-01", pid)
     t = build_cohort(b.world(), FeatureConfig())
     got = dict(zip(t.frame["person_id"], t.frame["age_band"], strict=True))
-    assert got == {"P0": "16-24", "P1": "16-24", "P2": "25-34", "P3": "65+", "P4": "55-64"}
+    assert got == {pid: band for pid, (_, band) in cases.items()}
 
 
 def test_one_index_per_year():

@@ -95,8 +95,17 @@ def test_cli_people_and_events_with_rejects(tmp_path):
     out = tmp_path / "out"
     result = runner.invoke(
         app,
-        ["features", "--people", str(tmp_path / "people.csv"), "--events",
-         str(tmp_path / "events.csv"), "--end-date", "2021-01-01", "--out", str(out)],
+        [
+            "features",
+            "--people",
+            str(tmp_path / "people.csv"),
+            "--events",
+            str(tmp_path / "events.csv"),
+            "--end-date",
+            "2021-01-01",
+            "--out",
+            str(out),
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "events in 3 (rejected 1)" in result.output
@@ -111,16 +120,32 @@ def test_cli_refuses_two_inputs_and_bad_files(tmp_path):
     world = write_world(tmp_path / "world")
     result = runner.invoke(
         app,
-        ["features", "--world", str(world), "--people", "p.csv", "--events", "e.csv",
-         "--out", str(tmp_path / "o")],
+        [
+            "features",
+            "--world",
+            str(world),
+            "--people",
+            "p.csv",
+            "--events",
+            "e.csv",
+            "--out",
+            str(tmp_path / "o"),
+        ],
     )
     assert result.exit_code == 2 and ERR_SOURCES[:40] in " ".join(result.output.split())
     pd.DataFrame({"person_id": ["P"]}).to_csv(tmp_path / "people.csv", index=False)
     pd.DataFrame({"event_id": ["E"]}).to_csv(tmp_path / "events.csv", index=False)
     result = runner.invoke(
         app,
-        ["features", "--people", str(tmp_path / "people.csv"), "--events",
-         str(tmp_path / "events.csv"), "--out", str(tmp_path / "o")],
+        [
+            "features",
+            "--people",
+            str(tmp_path / "people.csv"),
+            "--events",
+            str(tmp_path / "events.csv"),
+            "--out",
+            str(tmp_path / "o"),
+        ],
     )
     assert result.exit_code == 2
     flat = " ".join(result.output.split())
@@ -132,8 +157,15 @@ def test_cli_feature_config_refusal(tmp_path):
     (tmp_path / "f.yaml").write_text("features: [n_da_90d, sex]\n")
     result = runner.invoke(
         app,
-        ["features", "--world", str(world), "--config", str(tmp_path / "f.yaml"),
-         "--out", str(tmp_path / "o")],
+        [
+            "features",
+            "--world",
+            str(world),
+            "--config",
+            str(tmp_path / "f.yaml"),
+            "--out",
+            str(tmp_path / "o"),
+        ],
     )
     assert result.exit_code == 2
     assert "'sex' cannot be a feature" in " ".join(result.output.split())

@@ -36,7 +36,10 @@ def reference(world: World, config: FeatureConfig, end_date: dt.date) -> dict[st
     people = {r["person_id"]: r for r in world.people.to_dict("records")}
     events = world.events.to_dict("records")
     # an exact copy of a programme row is rejected by the contract (duplicate_row): count once
-    programmes = [dict(t) for t in dict.fromkeys(tuple(r.items()) for r in world.programmes.to_dict("records"))]
+    programmes = [
+        dict(t)
+        for t in dict.fromkeys(tuple(r.items()) for r in world.programmes.to_dict("records"))
+    ]
     out: dict[str, dict] = {}
     for x in events:
         if not x["is_da"]:
@@ -73,7 +76,9 @@ def reference(world: World, config: FeatureConfig, end_date: dt.date) -> dict[st
         row["days_since_previous_da"] = float(prev)
         r = config.rfg
         in_rfg = [e for e in das if (x["date"] - e["date"]).days < r.window_days]
-        recency = 0.0 if math.isnan(prev) else max(0.0, 1 - min(prev, r.window_days) / r.window_days)
+        recency = (
+            0.0 if math.isnan(prev) else max(0.0, 1 - min(prev, r.window_days) / r.window_days)
+        )
         freq = min(1.0, math.log(1 + len(in_rfg)) / math.log(1 + r.frequency_cap))
         grav = min(
             1.0,
@@ -120,7 +125,15 @@ def reference(world: World, config: FeatureConfig, end_date: dt.date) -> dict[st
         age = d.year - b.year - ((d.month, d.day) < (b.month, b.day))  # completed years
         row["age_band"] = next(
             b
-            for lo, b in [(65, "65+"), (55, "55-64"), (45, "45-54"), (35, "35-44"), (25, "25-34"), (16, "16-24"), (0, "under 16")]
+            for lo, b in [
+                (65, "65+"),
+                (55, "55-64"),
+                (45, "45-54"),
+                (35, "35-44"),
+                (25, "25-34"),
+                (16, "16-24"),
+                (0, "under 16"),
+            ]
             if age >= lo
         )
         out[x["event_id"]] = row

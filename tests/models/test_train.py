@@ -197,3 +197,31 @@ def test_scale_pos_weight_uses_the_training_class_ratio(feature_table):
 def test_reserved_lightgbm_parameters_are_refused():
     with pytest.raises(Exception, match="set by riskmodel"):
         fixture_experiment(train={"reoffend": {"params": {"seed": 3}}})
+
+
+def test_calibration_that_would_invert_a_ranking_falls_back_to_the_base_rate():
+    from riskmodel.models._heads import fit_calibrator
+
+    r = np.random.default_rng(0)
+    p = r.random(2000)
+    y = (r.random(2000) < 1 - p).astype(int)  # the score ranks the outcome backwards
+    cal = fit_calibrator("platt", p, y)
+    np.testing.assert_allclose(cal.apply(np.array([0.1, 0.5, 0.9])), y.mean())
+    good = fit_calibrator("platt", p, 1 - y)
+    assert good.a > 0
+
+
+def test_logistic_design_does_not_extrapolate_beyond_the_training_range():
+    from riskmodel.models._baselines import _Design
+
+    train = pd.DataFrame(
+        {"count": [0.0, 1.0, 3.0, 7.0, 60.0], "signed": [-2.0, 0.0, 1.0, 2.0, 3.0]}
+    )
+    d = _Design(["count", "signed"], {}).fit(train)
+    assert d.log_.tolist() == [True, False]  # log(1 + x) only where training is never negative
+    later = pd.DataFrame({"count": [60.0, 500.0, np.nan], "signed": [3.0, 40.0, np.nan]})
+    Z = d.transform(later)
+    np.testing.assert_allclose(Z[1], Z[0])  # clipped to the training maximum
+    logged = np.log1p(train["count"])
+    z_median = (np.log1p(3.0) - logged.mean()) / logged.std(ddof=0)
+    assert Z[2, 0] == pytest.approx(z_median)  # missing -> training median (of log1p values)

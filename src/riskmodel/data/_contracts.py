@@ -185,9 +185,7 @@ def _parse_bool(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def _parse_number(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    if pd.api.types.is_bool_dtype(s):
-        num = s.astype(float)
-    elif pd.api.types.is_numeric_dtype(s):
+    if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
         num = s.astype(float)
     else:
         num = pd.to_numeric(_as_text(s), errors="coerce").astype(float)
@@ -218,13 +216,13 @@ def _match_categories(text: pd.Series, allowed: tuple[str, ...]) -> tuple[pd.Ser
     """Map values to the allowed spelling, ignoring case and surrounding space."""
     exact = pc.is_in(_arrow_text(text), value_set=pa.array(allowed, pa.large_string()))
     exact = exact.to_numpy(zero_copy_only=False).astype(bool)
-    mapped = text.astype(object).where(exact, None)
+    mapped = text.astype("str").where(exact)
     rest = ~exact & text.notna().to_numpy()
     if rest.any():  # only the few values not spelled exactly pay for the case-folding
         lookup = {a.casefold(): a for a in allowed}
-        mapped[rest] = text[rest].str.casefold().map(lookup).astype(object)
-    unknown = text.notna() & mapped.isna()
-    return mapped.astype("str").where(mapped.notna()), unknown.fillna(False)
+        mapped[rest] = text[rest].str.casefold().map(lookup).astype("str")
+    unknown = text.notna().to_numpy() & mapped.isna().to_numpy()
+    return mapped, pd.Series(unknown, index=text.index)
 
 
 # -- the checker ---------------------------------------------------------------------------------
@@ -272,13 +270,13 @@ class _Checker:
         if not mask.any():
             return
         if values is None:
-            values = self.raw[column] if column in self.raw.columns else pd.Series("", range(self.n))
+            values = (
+                self.raw[column] if column in self.raw.columns else pd.Series("", range(self.n))
+            )
         vals = pd.Series(values).reset_index(drop=True)
         shown = vals[mask].astype("string").fillna("").to_numpy(dtype=object)
         self.problems.append(
-            pd.DataFrame(
-                {"row": self.row_no[mask], "column": column, "rule": rule, "value": shown}
-            )
+            pd.DataFrame({"row": self.row_no[mask], "column": column, "rule": rule, "value": shown})
         )
 
     def _whole_column(self, col: Column, bad: pd.Series, message: str, **fmt: Any) -> None:
@@ -315,9 +313,7 @@ class _Checker:
             out, bad = _parse_number(raw)
         else:  # pragma: no cover - a programming error in the schema
             raise AssertionError(kind)
-        self._whole_column(
-            col, bad, ERR_UNREADABLE_COLUMN, kind=_KIND_WORDS[kind], hint=hint
-        )
+        self._whole_column(col, bad, ERR_UNREADABLE_COLUMN, kind=_KIND_WORDS[kind], hint=hint)
         self.flag(bad, col.name, "bad_type")
         unreadable = bad.to_numpy(dtype=bool)
         allowed = self.categories.get(col.name, col.categories)
@@ -355,16 +351,9 @@ class _Checker:
         self.flag(mask, id_column, "duplicate_id")
 
     def result(self) -> ContractResult:
-        bad_rows = (
-            np.unique(np.concatenate([p["row"].to_numpy() for p in self.problems]))
-            if self.problems
-            else np.array([], dtype=int)
-        )
-        keep = np.ones(self.n, dtype=bool)
-        keep[bad_rows - 1] = False
+        keep, rejects = collect_rejects(self.problems, self.raw, self.source)
         valid = pd.DataFrame({c.name: self.typed[c.name] for c in self.columns})
         valid = self._finish_types(valid.loc[keep]).reset_index(drop=True)
-        rejects = self._rejects(bad_rows)
         by_rule: dict[str, int] = {}
         for p in self.problems:
             for rule, rows in p.groupby("rule")["row"]:
@@ -393,24 +382,31 @@ class _Checker:
                 valid[col.name] = s.astype(float)
         return valid
 
-    def _rejects(self, bad_rows: np.ndarray) -> pd.DataFrame:
-        original = self.raw.iloc[bad_rows - 1].reset_index(drop=True)
-        original.columns = [
-            f"original_{c}" if c in REJECT_COLUMNS else c for c in original.columns
-        ]
-        if not len(bad_rows):
-            head = pd.DataFrame({c: pd.Series(dtype=object) for c in REJECT_COLUMNS})
-            return pd.concat([head, original], axis=1)
-        long = pd.concat(self.problems, ignore_index=True).sort_values("row", kind="stable")
-        long["reason"] = long["rule"].map(RULES)
-        if long["row"].duplicated().any():
-            joined = long.astype({"value": str}).groupby("row", sort=True).agg("; ".join)
-        else:
-            joined = long.set_index("row")
-        head = joined.reindex(bad_rows).reset_index()
-        head.insert(0, "file", self.source)
-        head = head.loc[:, list(REJECT_COLUMNS)]
-        return pd.concat([head, original], axis=1)
+def collect_rejects(
+    problems: list[pd.DataFrame], raw: pd.DataFrame, source: str
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """Rows to keep, and one rejects line per rejected row (its problems joined by ``"; "``).
+
+    ``problems`` are frames of ``row`` (1-based), ``column``, ``rule``, ``value``.
+    """
+    keep = np.ones(len(raw), dtype=bool)
+    if not problems:
+        head = pd.DataFrame({c: pd.Series(dtype=object) for c in REJECT_COLUMNS})
+        return keep, pd.concat([head, raw.iloc[:0].reset_index(drop=True)], axis=1)
+    long = pd.concat(problems, ignore_index=True).sort_values("row", kind="stable")
+    bad_rows = long["row"].unique()
+    keep[bad_rows - 1] = False
+    long["reason"] = long["rule"].map(RULES)
+    if long["row"].duplicated().any():
+        joined = long.astype({"value": str}).groupby("row", sort=True).agg("; ".join)
+    else:
+        joined = long.set_index("row")
+    head = joined.reindex(bad_rows).reset_index()
+    head.insert(0, "file", source)
+    head = head.loc[:, list(REJECT_COLUMNS)]
+    original = raw.iloc[bad_rows - 1].reset_index(drop=True)
+    original.columns = [f"original_{c}" if c in REJECT_COLUMNS else c for c in original.columns]
+    return keep, pd.concat([head, original], axis=1)
 
 
 def _today() -> pd.Timestamp:
@@ -498,9 +494,7 @@ def validate_events(
     )
     c.flag((t["harm_days"] < 0).fillna(False), "harm_days", "negative_harm")
     c.flag((t["date"] > _limit(as_of)).fillna(False), "date", "future_date")
-    c.flag(
-        (t["perpetrator_id"] == t["victim_id"]).fillna(False), "victim_id", "self_victim"
-    )
+    c.flag((t["perpetrator_id"] == t["victim_id"]).fillna(False), "victim_id", "self_victim")
     known = people["person_id"].astype("str")
     births = pd.to_datetime(people["birth_date"]).to_numpy(dtype="datetime64[s]")
     date = t["date"].to_numpy(dtype="datetime64[s]")
@@ -562,6 +556,7 @@ def empty_rejects() -> pd.DataFrame:
 __all__ = [
     "REJECT_COLUMNS",
     "arrow_dates",
+    "collect_rejects",
     "position_in",
     "RULES",
     "ContractError",

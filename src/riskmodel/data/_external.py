@@ -25,13 +25,13 @@ from pydantic import Field, model_validator
 
 from riskmodel._base import StrictModel
 from riskmodel.data._contracts import (
-    RULES,
     ContractError,
     ContractResult,
     _as_text,
     _parse_bool,
     _parse_date,
     _parse_number,
+    collect_rejects,
     empty_rejects,
     validate_events,
     validate_people,
@@ -170,8 +170,17 @@ def _apply_mapping(raw: pd.DataFrame, m: TableMapping, *, file: Path, config: Pa
             out[target] = value
     for target, codes in m.values.items():
         if target in out.columns:
-            text = _as_text(out[target])
-            out[target] = text.map(lambda v, c=codes: c.get(v, v) if pd.notna(v) else v)
+            out[target] = _recode(_as_text(out[target]), codes)
+    return out
+
+
+def _recode(text: pd.Series, codes: dict[str, Any]) -> pd.Series:
+    """Replace the listed codes (a vectorised dictionary lookup); other values stay as they are."""
+    hit = text.isin(list(codes)).to_numpy(dtype=bool)
+    if not hit.any():
+        return text
+    out = text.astype(object)
+    out[hit] = text[hit].map(codes).astype(object)
     return out
 
 
@@ -296,7 +305,9 @@ class PersonTableConfig(StrictModel):
             raise ValueError("labels: reoffend_12m is required (the reoffending outcome)")
         bad = [k for k in self.audit if k not in PERSON_AUDIT]
         if bad:
-            raise ValueError(f"audit: {bad} are not audit attributes; use {', '.join(PERSON_AUDIT)}")
+            raise ValueError(
+                f"audit: {bad} are not audit attributes; use {', '.join(PERSON_AUDIT)}"
+            )
         if not self.features:
             raise ValueError("features: list at least one feature column")
         others = {
@@ -386,7 +397,7 @@ def read_person_table(config_path: str | Path) -> PersonTable:
     def recoded(col: str) -> pd.Series:
         s = _as_text(raw[col])
         codes = cfg.recode.get(col)
-        return s.map(lambda v: codes.get(v, v) if pd.notna(v) else v) if codes else s
+        return _recode(s, codes) if codes else s
 
     out: dict[str, Any] = {}
     pid = _as_text(raw[cfg.person_id])
@@ -420,38 +431,21 @@ def read_person_table(config_path: str | Path) -> PersonTable:
             flag(raw[col].isna(), col, "missing_value")
             out[label] = val
     for attr, col in cfg.audit.items():
-        out[attr] = recoded(col).astype("str") if attr != "disability" else _parse_bool(raw[col])[0]
+        out[attr] = recoded(col).astype("str") if attr != "disability" else _parse_bool(recoded(col))[0]
     for b in cfg.baselines:
         num, bad = _parse_number(raw[b])
         flag(bad, b, "bad_type")
         out[b] = num
     frame = pd.DataFrame(out)
 
-    bad_rows = (
-        np.unique(np.concatenate([p["row"].to_numpy() for p in problems]))
-        if problems
-        else np.array([], dtype=int)
-    )
-    keep = np.ones(n, dtype=bool)
-    keep[bad_rows - 1] = False
+    keep, rejects = collect_rejects(problems, raw, str(path))
     frame = frame.loc[keep].reset_index(drop=True)
     frame["person_id"] = frame["person_id"].astype("str")
     frame["index_event_id"] = frame["index_event_id"].astype("str")
     for label in ("reoffend_12m", "severe_12m"):
         if label in frame.columns:
             frame[label] = frame[label].astype(bool)
-    if len(bad_rows):
-        long = pd.concat(problems, ignore_index=True).sort_values("row", kind="stable")
-        long["reason"] = long["rule"].map(RULES)
-        joined = long.astype({"value": str}).groupby("row", sort=True).agg("; ".join)
-        head = joined.reindex(bad_rows).reset_index()
-        head.insert(0, "file", str(path))
-        rejects = pd.concat(
-            [head, raw.iloc[bad_rows - 1].reset_index(drop=True).add_prefix("original_")], axis=1
-        )
-    else:
-        rejects = empty_rejects()
-    counts = {"rows_in": n, "rows_rejected": len(bad_rows), "rows": len(frame)}
+    counts = {"rows_in": n, "rows_rejected": len(rejects), "rows": len(frame)}
     assert counts["rows_in"] == counts["rows"] + counts["rows_rejected"]
     return PersonTable(frame, rejects, cfg, str(path), counts)
 

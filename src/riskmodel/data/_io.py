@@ -25,6 +25,8 @@ def atomic_path(final: str | Path) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        # mkstemp creates 0600; outputs are reports meant to be read by colleagues
+        os.chmod(tmp_path, 0o644)
         os.replace(tmp_path, final)
     finally:
         if tmp_path.exists():
@@ -73,8 +75,22 @@ def write_text(text: str, path: str | Path) -> Path:
     return _write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV or Parquet file by its extension (``#`` lines in CSV are comments)."""
+def _leading_comment_lines(path: Path) -> int:
+    n = 0
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            if not line.startswith("#"):
+                break
+            n += 1
+    return n
+
+
+def read_table(path: str | Path, **read_csv_kwargs: Any) -> pd.DataFrame:
+    """Read a CSV or Parquet file by its extension.
+
+    Only ``#`` lines at the top of a CSV are comments (our own permitted-use header); a ``#``
+    inside a field (e.g. "Altered ID#") is data and is kept.
+    """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: file not found")
@@ -82,5 +98,5 @@ def read_table(path: str | Path) -> pd.DataFrame:
     if suffix in {".parquet", ".pq"}:
         return pd.read_parquet(path)
     if suffix in {".csv", ".txt"}:
-        return pd.read_csv(path, comment="#")
+        return pd.read_csv(path, skiprows=_leading_comment_lines(path), **read_csv_kwargs)
     raise ValueError(f"{path}: unsupported file type {suffix!r}; use .csv or .parquet")

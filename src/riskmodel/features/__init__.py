@@ -43,7 +43,32 @@ _WHERE = {
     "load_external_table": "_external",
 }
 
-__all__ = sorted(_WHERE)
+__all__ = [
+    "AGE_BANDS",
+    "AUDIT",
+    "BASELINES",
+    "DEFINITIONS",
+    "FOLLOWUP_DAYS",
+    "FeatureConfig",
+    "FeatureDef",
+    "FeatureTable",
+    "GROUPS",
+    "KEYS",
+    "LABELS",
+    "RFGConfig",
+    "STEPS",
+    "SevereConfig",
+    "TRUTH",
+    "build_cohort",
+    "build_features",
+    "build_scoring_features",
+    "catalogue",
+    "check_roles",
+    "forbidden_reason",
+    "load_external_table",
+    "load_feature_table",
+    "read_world",
+]
 
 if TYPE_CHECKING:  # pragma: no cover
     from riskmodel.features._build import (

@@ -115,9 +115,7 @@ def _check(
     """Validate the three tables; events of rejected people are rejected in turn."""
     results: list[ContractResult] = []
     vp = validate_people(people, source=names.get("people", "people"), as_of=as_of)
-    ve = validate_events(
-        events, people=vp.valid, source=names.get("events", "events"), as_of=as_of
-    )
+    ve = validate_events(events, people=vp.valid, source=names.get("events", "events"), as_of=as_of)
     results += [vp, ve]
     valid_programmes = None
     if programmes is not None and len(programmes):

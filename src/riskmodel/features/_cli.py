@@ -143,7 +143,7 @@ def _build(cfg, *, world, people, events, programmes, end_date, extract, table):
                 e.programmes,
                 config=cfg,
                 end_date=end,
-                source=f"extract:{e.mapping.name}",
+                source=f"external:{e.mapping.name}",
                 validate=False,
                 progress=step,
             )

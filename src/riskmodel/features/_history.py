@@ -51,9 +51,7 @@ ERR_UNKNOWN_PERPETRATOR = (
 def day_numbers(dates: pd.Series) -> np.ndarray:
     """Days since 1970-01-01 as int64 (dates with any time of day are floored)."""
     arrow = arrow_dates(dates) if isinstance(dates, pd.Series) else None
-    values = (arrow if arrow is not None else pd.to_datetime(dates)).to_numpy(
-        dtype="datetime64[D]"
-    )
+    values = (arrow if arrow is not None else pd.to_datetime(dates)).to_numpy(dtype="datetime64[D]")
     return values.astype(np.int64)
 
 

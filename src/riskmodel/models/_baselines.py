@@ -5,8 +5,13 @@
   probability for calibration metrics is a logistic fit of the outcome on the score over the
   validation period.
 - ``logistic_age_priors``: logistic regression on age at index and prior DA count only.
-- ``logistic``: logistic regression on every model feature (numeric standardised, missing values
-  at the training median, categoricals one-hot).
+- ``logistic``: logistic regression on every model feature (categoricals one-hot).
+- Both logistic baselines take ``log(1 + x)`` of every numeric column that is never negative in
+  training (counts, harm days, days since: long right tails a linear model would otherwise let a
+  few extreme people dominate), fill missing values with the training median, clip to the
+  training range (no linear extrapolation into a later period) and standardise. Their L2
+  strength is chosen on the validation period (log-loss) from ``LOGISTIC_C_GRID`` unless fixed in
+  the config: they are tuned as carefully as the heads, which stop early on the same period.
 - ``oracle`` (synthetic worlds): the world's true probability, the best any model could do.
 
 The logistic baselines are calibrated on the validation period with the head's own method, so
@@ -22,7 +27,9 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
 from riskmodel.evaluation import ModelScores
-from riskmodel.models._bundle import Calibrator
+from riskmodel.models._heads import fit_calibrator
+
+LOGISTIC_C_GRID = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 
 ERR_BASELINE_FEATURE = (
     "baseline {name}: column {col!r} is not in the feature table (columns: {have})"
@@ -41,24 +48,38 @@ class _Design:
 
     numeric: list[str]
     categorical: dict[str, list[str]]
+    log_: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    fill_: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    low_: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    high_: np.ndarray = field(default_factory=lambda: np.zeros(0))
     center_: np.ndarray = field(default_factory=lambda: np.zeros(0))
     scale_: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
+    def _raw(self, df: pd.DataFrame) -> np.ndarray:
+        M = np.column_stack([_numeric(df[c]) for c in self.numeric])
+        return np.where(self.log_, np.log1p(np.clip(M, 0.0, None)), M)
+
     def fit(self, df: pd.DataFrame) -> _Design:
-        M = np.column_stack([_numeric(df[c]) for c in self.numeric]) if self.numeric else None
-        if M is not None:
-            self.center_ = np.nanmedian(M, axis=0)
-            self.center_ = np.where(np.isnan(self.center_), 0.0, self.center_)
-            filled = np.where(np.isnan(M), self.center_, M)
-            sd = filled.std(axis=0)
+        if self.numeric:
+            M = np.column_stack([_numeric(df[c]) for c in self.numeric])
+            with np.errstate(all="ignore"):
+                lowest = np.nanmin(np.where(np.isnan(M), np.inf, M), axis=0)
+            self.log_ = lowest >= 0
+            M = self._raw(df)
+            fill = np.nanmedian(np.where(np.isfinite(M), M, np.nan), axis=0)
+            self.fill_ = np.where(np.isnan(fill), 0.0, fill)
+            M = np.where(np.isnan(M), self.fill_, M)
+            self.low_, self.high_ = M.min(axis=0), M.max(axis=0)
+            self.center_ = M.mean(axis=0)
+            sd = M.std(axis=0)
             self.scale_ = np.where(sd > 0, sd, 1.0)
         return self
 
     def transform(self, df: pd.DataFrame) -> np.ndarray:
         parts = []
         if self.numeric:
-            M = np.column_stack([_numeric(df[c]) for c in self.numeric])
-            M = np.where(np.isnan(M), self.center_, M)
+            M = self._raw(df)
+            M = np.clip(np.where(np.isnan(M), self.fill_, M), self.low_, self.high_)
             parts.append((M - self.center_) / self.scale_)
         for col, levels in self.categorical.items():
             codes = pd.Categorical(df[col].astype("object"), categories=levels).codes
@@ -75,17 +96,26 @@ class LogisticBaseline:
 
     numeric: list[str]
     categorical: dict[str, list[str]]
-    C: float = 1.0
+    C: float | None = None
     max_iter: int = 2000
     calibration: str = "platt"
 
     def fit(
         self, train: pd.DataFrame, y_train: np.ndarray, val: pd.DataFrame, y_val: np.ndarray
     ) -> LogisticBaseline:
+        from sklearn.metrics import log_loss
+
         self.design_ = _Design(self.numeric, self.categorical).fit(train)
-        self.model_ = LogisticRegression(C=self.C, max_iter=self.max_iter, solver="lbfgs")
-        self.model_.fit(self.design_.transform(train), y_train)
-        self.calibrator_ = Calibrator.fit(self.calibration, self._raw(val), y_val)
+        X_train, X_val = self.design_.transform(train), self.design_.transform(val)
+        best = None
+        for C in (self.C,) if self.C is not None else LOGISTIC_C_GRID:
+            model = LogisticRegression(C=C, max_iter=self.max_iter, solver="lbfgs")
+            model.fit(X_train, y_train)
+            loss = log_loss(y_val, model.predict_proba(X_val)[:, 1], labels=[0, 1])
+            if best is None or loss < best[0]:
+                best = (loss, C, model)
+        _, self.C_, self.model_ = best
+        self.calibrator_ = fit_calibrator(self.calibration, self._raw(val), y_val)
         return self
 
     def _raw(self, df: pd.DataFrame) -> np.ndarray:

@@ -131,14 +131,15 @@ class BaselineConfig(StrictModel):
     ``age_priors_features``: the two-feature logistic model (age at index and prior DA count);
     ``score_columns``: baseline name -> a column of scores already in use (a ranking, calibrated
     for probability metrics by a logistic fit on the validation period); only those present in
-    the table are used. ``logistic_C``: inverse L2 strength of both logistic baselines.
+    the table are used. ``logistic_C``: inverse L2 strength of both logistic baselines; ``None``
+    (default) chooses it on the validation period (see ``riskmodel.models._baselines``).
     """
 
     age_priors_features: tuple[str, ...] = ("age_at_index", "n_da_all")
     score_columns: dict[str, str] = Field(
         default_factory=lambda: {"rfg": "rfg_score", "decile_score": "decile_score"}
     )
-    logistic_C: float = Field(default=1.0, gt=0)
+    logistic_C: float | None = Field(default=None, gt=0)
     logistic_max_iter: int = Field(default=2000, ge=10)
 
 

@@ -177,6 +177,7 @@ def _fit_and_evaluate(
 
     scores: dict[str, dict[str, dict[str, ModelScores]]] = {"validation": {}, "test": {}}
     heads: dict[str, FittedHead] = {}
+    chosen_C: dict[str, float] = {}
     truth_cols = set(spec.get("truth", [])) | {c for c in HEAD_TRUTH.values() if c in frame}
     for head in HEADS:
         label = HEAD_LABELS[head]
@@ -219,6 +220,8 @@ def _fit_and_evaluate(
             for name, col in cfg.baselines.score_columns.items()
             if col in frame.columns
         }
+        chosen_C[f"{head}.logistic"] = logistic.C_
+        chosen_C[f"{head}.logistic_age_priors"] = age_priors.C_
         rate = float(y["validation"].mean())
         truth = HEAD_TRUTH[head]
         for period in ("validation", "test"):
@@ -253,6 +256,8 @@ def _fit_and_evaluate(
     )
     for head, fitted in heads.items():
         metrics[f"heads.{head}.best_iteration"] = fitted.best_iteration
+    for key, C in chosen_C.items():
+        metrics[f"baselines.{key}.C"] = C
     metrics["features.n"] = len(features)
     metrics["features.excluded"] = excluded
 

@@ -25,6 +25,20 @@ ERR_MONOTONE_CATEGORICAL = (
 ERR_ONE_CLASS = "the {head} head's {period} period has only one outcome class ({n} rows); it cannot be trained or calibrated"
 
 
+def fit_calibrator(method: str, p_raw: np.ndarray, y: np.ndarray) -> Calibrator:
+    """``Calibrator.fit`` on the validation period, refusing to turn a ranking upside down.
+
+    A Platt fit with a negative slope means the scores ranked the validation period the wrong way
+    round; rather than silently inverting them, the probability falls back to the validation base
+    rate (the scores carry no usable information), which the report's metrics then show.
+    """
+    cal = Calibrator.fit(method, p_raw, y)
+    if cal.method == "platt" and cal.a <= 0:
+        rate = float(np.clip(np.mean(y), 1e-6, 1 - 1e-6))
+        return Calibrator("platt", a=0.0, b=float(np.log(rate / (1 - rate))))
+    return cal
+
+
 @dataclass
 class FittedHead:
     """A trained, calibrated head and how it was trained."""
@@ -105,5 +119,5 @@ def fit_head(
     best = int(trained.best_iteration or trained.current_iteration())
     booster = lgb.Booster(model_str=trained.model_to_string(num_iteration=best))
     p_val_raw = booster.predict(X_val)
-    calibrator = Calibrator.fit(config.calibration, p_val_raw, y_val)
+    calibrator = fit_calibrator(config.calibration, p_val_raw, y_val)
     return FittedHead(booster=booster, calibrator=calibrator, best_iteration=best, params=params)

@@ -1,18 +1,31 @@
 """The synthetic world: people, recorded crime, programmes, and the exact truth behind them.
 
 - :func:`generate_world` simulates a world from a :class:`WorldConfig` (``configs/world/*.yaml``)
-- :func:`write_world` / :func:`load_world` write and read a world folder (docs/CONTRACTS.md)
+- :func:`write_world` / :func:`load_world` write and read a world folder (docs/CONTRACTS.md);
+  :func:`verify_world` checks a folder against its manifest
 - :func:`calibration_report` compares the world with the published figures of its config
+
+Names are imported on first use, so loading a config (which imports :class:`WorldConfig`) does
+not pay for numpy, pandas and pyarrow.
 """
 
-from riskmodel.synth._calibration import (
-    age_band,
-    calibration_report,
-    expected_calibration_error,
-)
-from riskmodel.synth._config import CalibrationTarget, WorldConfig
-from riskmodel.synth._store import load_world, verify_world, write_world
-from riskmodel.synth._world import World, generate_world
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_WHERE = {
+    "CalibrationTarget": "_config",
+    "WorldConfig": "_config",
+    "World": "_world",
+    "generate_world": "_world",
+    "load_world": "_store",
+    "verify_world": "_store",
+    "write_world": "_store",
+    "age_band": "_calibration",
+    "calibration_report": "_calibration",
+    "expected_calibration_error": "_calibration",
+}
 
 __all__ = [
     "CalibrationTarget",
@@ -26,3 +39,25 @@ __all__ = [
     "verify_world",
     "write_world",
 ]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from riskmodel.synth._calibration import (
+        age_band,
+        calibration_report,
+        expected_calibration_error,
+    )
+    from riskmodel.synth._config import CalibrationTarget, WorldConfig
+    from riskmodel.synth._store import load_world, verify_world, write_world
+    from riskmodel.synth._world import World, generate_world
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f"riskmodel.synth.{_WHERE[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'riskmodel.synth' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_WHERE])
