@@ -7,38 +7,35 @@
 - :func:`write_model_card`: the model card (HTML, Markdown), transparency record and datasheet
 """
 
-from riskmodel.explain._card import NOT_AUDITED, write_model_card
-from riskmodel.explain._global import (
-    ERR_EMPTY,
-    ERR_SAMPLE,
-    FLAG_MIN_SHARE,
-    FLAG_RATIO,
-    global_importance,
-)
-from riskmodel.explain._reasons import (
-    ERR_HEAD,
-    ERR_K,
-    ERR_TEMPLATE,
-    NOT_RECORDED,
-    reason_codes,
-)
-from riskmodel.explain._report import EXPLAIN_JSON_KEYS, explain_run
-from riskmodel.explain._run import ERR_NO_RUN
+from __future__ import annotations
 
-__all__ = [
-    "ERR_EMPTY",
-    "ERR_HEAD",
-    "ERR_K",
-    "ERR_NO_RUN",
-    "ERR_SAMPLE",
-    "ERR_TEMPLATE",
-    "EXPLAIN_JSON_KEYS",
-    "FLAG_MIN_SHARE",
-    "FLAG_RATIO",
-    "NOT_AUDITED",
-    "NOT_RECORDED",
-    "explain_run",
-    "global_importance",
-    "reason_codes",
-    "write_model_card",
-]
+import importlib
+from typing import Any
+
+# Names load on first use so that ``riskmodel --help`` does not import shap and LightGBM.
+_LAZY = {
+    "NOT_AUDITED": "_card",
+    "write_model_card": "_card",
+    "ERR_EMPTY": "_global",
+    "ERR_SAMPLE": "_global",
+    "FLAG_MIN_SHARE": "_global",
+    "FLAG_RATIO": "_global",
+    "global_importance": "_global",
+    "ERR_HEAD": "_reasons",
+    "ERR_K": "_reasons",
+    "ERR_TEMPLATE": "_reasons",
+    "NOT_RECORDED": "_reasons",
+    "reason_codes": "_reasons",
+    "EXPLAIN_JSON_KEYS": "_report",
+    "explain_run": "_report",
+    "ERR_NO_RUN": "_run",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"riskmodel.explain.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'riskmodel.explain' has no attribute {name!r}")
+
+
+__all__ = sorted(_LAZY)

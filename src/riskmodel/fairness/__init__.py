@@ -1,26 +1,36 @@
 """Fairness audit: group and intersectional metrics with stratified-bootstrap intervals,
 disparities against a reference group, calibration by group, the label-bias audit, the proxy
 check and mitigation trade-offs; written as ``fairness.html`` and ``fairness.json``.
+
+Names load on first use, so importing the config (and ``riskmodel --help``) stays fast.
 """
 
-from riskmodel.fairness._audit import audit_frame
-from riskmodel.fairness._bootstrap import GroupBootstrap, bootstrap_group_metrics
-from riskmodel.fairness._config import FairnessConfig
-from riskmodel.fairness._disparity import classify as classify_disparity
-from riskmodel.fairness._groups import MISSING_GROUP, encode_groups
-from riskmodel.fairness._metrics import group_metrics
-from riskmodel.fairness._report import audit_run, audit_scores, render_fairness
+from __future__ import annotations
 
-__all__ = [
-    "MISSING_GROUP",
-    "FairnessConfig",
-    "GroupBootstrap",
-    "audit_frame",
-    "audit_run",
-    "audit_scores",
-    "bootstrap_group_metrics",
-    "classify_disparity",
-    "encode_groups",
-    "group_metrics",
-    "render_fairness",
-]
+import importlib
+from typing import Any
+
+from riskmodel.fairness._config import FairnessConfig
+
+_LAZY = {
+    "audit_frame": ("_audit", "audit_frame"),
+    "GroupBootstrap": ("_bootstrap", "GroupBootstrap"),
+    "bootstrap_group_metrics": ("_bootstrap", "bootstrap_group_metrics"),
+    "classify_disparity": ("_disparity", "classify"),
+    "MISSING_GROUP": ("_groups", "MISSING_GROUP"),
+    "encode_groups": ("_groups", "encode_groups"),
+    "group_metrics": ("_metrics", "group_metrics"),
+    "audit_run": ("_report", "audit_run"),
+    "audit_scores": ("_report", "audit_scores"),
+    "render_fairness": ("_report", "render_fairness"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(f"riskmodel.fairness.{module}"), attr)
+    raise AttributeError(f"module 'riskmodel.fairness' has no attribute {name!r}")
+
+
+__all__ = ["FairnessConfig", *sorted(_LAZY)]

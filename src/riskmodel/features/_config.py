@@ -119,8 +119,11 @@ class FeatureConfig(StrictModel):
         ``escalation`` and ``rfg``, which also read harm, for a complete one)
     one_index_per : ``"year"`` keeps one index event per person per calendar year, so that
         prolific perpetrators do not dominate; ``None`` keeps every index event
-    index_choice : which one is kept: ``random`` (seeded by ``seed``, stable under adding or
-        removing other events), ``first`` or ``last`` in the year
+    index_choice : which one is kept: ``random`` (uniform within the person-year, seeded by
+        ``seed`` through a keyed hash of the event id, so it does not move when other people's
+        events change), ``first`` (the only choice that uses no later information: whether a
+        row is kept depends only on the year's earlier events) or ``last`` in the year. Features
+        and labels of a kept row are the same whichever rule kept it
     seed : seed of the ``random`` choice
     escalation_k : how many recent DA incidents the harm trend reads
     severe : what makes ``severe_12m``
