@@ -210,3 +210,14 @@ def test_cli_builds_features_from_a_mapped_extract(tmp_path):
     assert t.frame["prior_programme_referral"].tolist() == [False, True]
     assert t.frame["reoffend_12m"].tolist() == [False, False]  # C2 is 399 days after C1
     assert len(t.rejects) == 2
+
+
+def test_an_extract_file_with_a_header_and_no_rows(tmp_path):
+    cfg = write_example_extract(tmp_path)
+    crimes = tmp_path / "example_force" / "crimes.csv"
+    crimes.write_text(crimes.read_text().splitlines()[0] + "\n")
+    with pytest.raises(ContractError, match=r"crimes.csv: the events table has no data rows"):
+        read_extract(cfg)
+    crimes.write_text("")  # not even a header
+    with pytest.raises(ContractError, match=r"crimes.csv: cannot be read as a table"):
+        read_extract(cfg)

@@ -299,3 +299,16 @@ def test_measurement_bias_changes_recording_by_the_configured_factor(kent_config
     )
     assert bme_plain["ok"] is None and bme_biased["ok"] is not None
     assert bme_biased["generated"] < bme_plain["generated"]
+
+
+def test_nobody_is_born_before_1900():
+    """Every person passes the people contract's plausible-date rule (no birth before 1900)."""
+    import datetime as _dt
+
+    from riskmodel.config import load_world_config
+    from riskmodel.paths import configs_dir
+    from riskmodel.synth import generate_world
+
+    world = generate_world(load_world_config(configs_dir() / "world" / "tiny.yaml"), seed=11)
+    births = world.people["birth_date"].astype("datetime64[ns]")
+    assert births.min() >= _dt.datetime(1900, 1, 1)

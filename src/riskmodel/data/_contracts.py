@@ -352,8 +352,11 @@ class _Checker:
 
     def result(self) -> ContractResult:
         keep, rejects = collect_rejects(self.problems, self.raw, self.source)
-        valid = pd.DataFrame({c.name: self.typed[c.name] for c in self.columns})
-        valid = self._finish_types(valid.loc[keep]).reset_index(drop=True)
+        # column by column, dropping each typed column once copied: one table in memory, not two
+        rows = np.flatnonzero(keep)
+        valid = pd.DataFrame(
+            {c.name: self._final(c, self.typed.pop(c.name).iloc[rows]) for c in self.columns}
+        )
         by_rule: dict[str, int] = {}
         for p in self.problems:
             for rule, rows in p.groupby("rule")["row"]:
@@ -371,16 +374,18 @@ class _Checker:
         assert summary["in"] == summary["valid"] + summary["rejected"]
         return ContractResult(valid=valid, rejects=rejects, summary=summary)
 
-    def _finish_types(self, valid: pd.DataFrame) -> pd.DataFrame:
-        for col in self.columns:
-            s = valid[col.name]
-            if col.kind == "bool":
-                valid[col.name] = s.astype(bool) if col.required else s
-            elif col.kind in ("id", "str"):
-                valid[col.name] = s.astype("str")  # Arrow-backed text; missing stays missing
-            elif col.kind == "float":
-                valid[col.name] = s.astype(float)
-        return valid
+    @staticmethod
+    def _final(col: Column, s: pd.Series) -> pd.Series:
+        """A valid column in its contract type (index reset)."""
+        s = s.reset_index(drop=True)
+        if col.kind == "bool":
+            return s.astype(bool) if col.required else s
+        if col.kind in ("id", "str"):
+            return s.astype("str")  # Arrow-backed text; missing stays missing
+        if col.kind == "float":
+            return s.astype(float)
+        return s
+
 
 def collect_rejects(
     problems: list[pd.DataFrame], raw: pd.DataFrame, source: str

@@ -37,6 +37,7 @@ from riskmodel.data._contracts import (
     validate_people,
     validate_programmes,
 )
+from riskmodel.data._io import read_table
 from riskmodel.data._schema import EVENT_COLUMNS, PEOPLE_COLUMNS, PROGRAMME_COLUMNS
 from riskmodel.notice import PROTECTED_CHARACTERISTICS
 
@@ -72,12 +73,10 @@ def _resolve(path: Path, path_env: str | None, config_path: Path) -> Path:
 
 def _read_raw(path: Path) -> pd.DataFrame:
     """Read a CSV as text (ids keep their leading zeros; the contracts parse types) or Parquet."""
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: file not found")
     try:
-        if path.suffix.lower() in {".parquet", ".pq"}:
-            return pd.read_parquet(path)
-        return pd.read_csv(path, dtype=str, keep_default_na=True, skipinitialspace=True)
+        return read_table(path, dtype=str, skipinitialspace=True)
+    except FileNotFoundError:
+        raise
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         raise ContractError(ERR_TABLE_FILE.format(file=path, error=exc)) from None
 
@@ -431,7 +430,9 @@ def read_person_table(config_path: str | Path) -> PersonTable:
             flag(raw[col].isna(), col, "missing_value")
             out[label] = val
     for attr, col in cfg.audit.items():
-        out[attr] = recoded(col).astype("str") if attr != "disability" else _parse_bool(recoded(col))[0]
+        out[attr] = (
+            recoded(col).astype("str") if attr != "disability" else _parse_bool(recoded(col))[0]
+        )
     for b in cfg.baselines:
         num, bad = _parse_number(raw[b])
         flag(bad, b, "bad_type")

@@ -99,10 +99,9 @@ def load_feature_table(path: str | Path) -> FeatureTable:
             frame[col] = frame[col].astype("category")
     rejects = pd.DataFrame()
     if (path / "rejects.csv").exists():
-        with open(path / "rejects.csv", encoding="utf-8") as f:
-            notes = sum(1 for _ in iter(lambda: f.readline().startswith("#") or None, None))
-        # comment lines only at the top: a '#' inside a value must not cut the row
-        rejects = pd.read_csv(path / "rejects.csv", skiprows=notes, dtype=str)
+        from riskmodel.data._io import read_table
+
+        rejects = read_table(path / "rejects.csv", dtype=str)
     return FeatureTable(frame=frame, spec=spec, rejects=rejects)
 
 

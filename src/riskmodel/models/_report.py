@@ -128,8 +128,10 @@ def _reliability_figure(trained: Trained, n_bins: int) -> str:
     return _to_uri(fig, dpi=FIG_DPI)
 
 
-def _ks(n: int, points: int) -> np.ndarray:
-    return np.unique(np.linspace(max(1, n // 200), max(1, n // 2), points).round())
+def _ks(n: int, points: int, k: int) -> np.ndarray:
+    """List lengths for the curves: from 1 to five times the capacity (at least a tenth of n)."""
+    top = min(n, max(5 * k, n // 10, 10))
+    return np.unique(np.linspace(1, max(top, 1), points).round())
 
 
 def _capacity_figure(trained: Trained, points: int) -> str:
@@ -137,7 +139,7 @@ def _capacity_figure(trained: Trained, points: int) -> str:
 
     plt = _plt()
     y = _y(trained, "reoffend")
-    ks = _ks(len(y), points)
+    ks = _ks(len(y), points, trained.k)
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
     for name in trained.models("reoffend"):
         c = capacity_curve(y, trained.scores["test"]["reoffend"][name].rank, ks)
@@ -161,7 +163,7 @@ def _harm_figure(trained: Trained, points: int) -> str | None:
     plt = _plt()
     y = _y(trained, "severe")
     harm = trained.predictions["harm_days_12m"].to_numpy(dtype=float, na_value=0.0)
-    ks = _ks(len(y), points)
+    ks = _ks(len(y), points, trained.k)
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for name in trained.models("severe"):
         c = capacity_curve(y, trained.scores["test"]["severe"][name].rank, ks, harm=harm)

@@ -23,6 +23,9 @@ PARTNER, EX_PARTNER, FAMILY, ADOLESCENT_TO_PARENT = (
 )
 
 
+MAX_VICTIM_AGE_AT_START = 95.0
+
+
 @dataclass
 class Households:
     """The potential victims of a chunk of perpetrators: slot ``k < K`` is partner episode
@@ -104,6 +107,9 @@ def draw_households(
     birth[:, :k] = np.minimum(partner_birth, start - 16 * YEAR)  # partners are 16+ from day one
     birth[:, k] = people.birth_t - rng.uniform(0.5, 25.0, n) * YEAR  # older relative
     birth[:, k + 1] = people.birth_t - rng.uniform(18.0, 40.0, n) * YEAR  # parent
+    # an elderly perpetrator's parent or older relative would otherwise be born before 1900,
+    # which no force's records hold (and the people contract rejects): cap at 95 at the start
+    birth[:, k:] = np.maximum(birth[:, k:], -MAX_VICTIM_AGE_AT_START * YEAR)
     sex = np.empty((n, s), dtype=np.int8)
     sex[:, :k] = partner_sex
     # SEXES = ("female", "male"): "is female" xor 1 is the sex code
