@@ -79,6 +79,7 @@ def resolve_relative(path: str | Path, base_file: str | Path) -> Path:
 # Imported here (not at the top of the stage modules) so that each stage's config stays in its
 # own package and this module is the single place that ties them together.
 from riskmodel.evaluation._config import EvaluationConfig  # noqa: E402
+from riskmodel.explain._config import ExplainConfig  # noqa: E402
 from riskmodel.fairness._config import FairnessConfig  # noqa: E402
 from riskmodel.features._config import FeatureConfig  # noqa: E402
 from riskmodel.models._config import TrainConfig  # noqa: E402
@@ -105,6 +106,7 @@ class ExperimentConfig(StrictModel):
     features: FeatureConfig = FeatureConfig()
     train: TrainConfig = TrainConfig()
     evaluation: EvaluationConfig = EvaluationConfig()
+    explain: ExplainConfig = ExplainConfig()
     fairness: FairnessConfig = FairnessConfig()
     eligibility: EligibilityConfig = EligibilityConfig()
 

@@ -79,7 +79,9 @@ def run_pipeline(
     world_dir = run.info.get("world_dir")
     if world_dir:
         as_of = _latest_scoring_date(Path(world_dir))
-        eligibility_dir = (out_root or reports_dir()) / "eligibility" / f"{run_id}_{as_of.isoformat()}"
+        eligibility_dir = (
+            (out_root or reports_dir()) / "eligibility" / f"{run_id}_{as_of.isoformat()}"
+        )
         scored = timed(
             STEPS[4],
             lambda: score_cohort(

@@ -16,23 +16,9 @@ from pydantic import Field, field_validator, model_validator
 from riskmodel._base import StrictModel
 from riskmodel.data._schema import AREAS, ETHNICITIES, RELATIONSHIPS, SEVERE_OFFENCE_TYPES, SEXES
 
-Sex = Literal["female", "male"]
-Ethnicity = Literal["white", "asian", "black", "mixed", "other"]
-Area = Literal[
-    "Ashford",
-    "Canterbury",
-    "Dartford",
-    "Dover",
-    "Folkestone and Hythe",
-    "Gravesham",
-    "Maidstone",
-    "Medway",
-    "Sevenoaks",
-    "Swale",
-    "Thanet",
-    "Tonbridge and Malling",
-    "Tunbridge Wells",
-]
+Sex = Literal[SEXES]  # same values as the contract (Literal unpacks the tuple)
+Ethnicity = Literal[ETHNICITIES]
+Area = Literal[AREAS]
 DAType = Literal[
     "violence_with_injury",
     "violence_without_injury",
