@@ -12,8 +12,9 @@ pandas and pyarrow.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from riskmodel._lazy import lazy_exports
 
 _WHERE = {
     "atomic_path": "_io",
@@ -88,13 +89,4 @@ if TYPE_CHECKING:  # pragma: no cover
     from riskmodel.data._schema import AREAS, OFFENCE_GROUPS, OFFENCE_TYPES
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        value = getattr(importlib.import_module(f"riskmodel.data.{_WHERE[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'riskmodel.data' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_WHERE])
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())

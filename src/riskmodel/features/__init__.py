@@ -13,8 +13,9 @@ does not pay for pandas.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from riskmodel._lazy import lazy_exports
 
 _WHERE = {
     "FeatureConfig": "_config",
@@ -95,13 +96,4 @@ if TYPE_CHECKING:  # pragma: no cover
     from riskmodel.features._table import FeatureTable, check_roles, load_feature_table
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        value = getattr(importlib.import_module(f"riskmodel.features.{_WHERE[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'riskmodel.features' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_WHERE])
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())

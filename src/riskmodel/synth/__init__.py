@@ -11,8 +11,9 @@ not pay for numpy, pandas and pyarrow.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from riskmodel._lazy import lazy_exports
 
 _WHERE = {
     "CalibrationTarget": "_config",
@@ -51,13 +52,4 @@ if TYPE_CHECKING:  # pragma: no cover
     from riskmodel.synth._world import World, generate_world
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        value = getattr(importlib.import_module(f"riskmodel.synth.{_WHERE[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'riskmodel.synth' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_WHERE])
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())
