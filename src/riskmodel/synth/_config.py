@@ -19,18 +19,7 @@ from riskmodel.data._schema import AREAS, ETHNICITIES, RELATIONSHIPS, SEVERE_OFF
 Sex = Literal[SEXES]  # same values as the contract (Literal unpacks the tuple)
 Ethnicity = Literal[ETHNICITIES]
 Area = Literal[AREAS]
-DAType = Literal[
-    "violence_with_injury",
-    "violence_without_injury",
-    "serious_violence",
-    "threats",
-    "criminal_damage",
-    "coercive_control",
-    "stalking_harassment",
-    "breach_of_order",
-    "sexual_offence",
-]
-Relationship = Literal["partner", "ex_partner", "family", "adolescent_to_parent"]
+Relationship = Literal[RELATIONSHIPS]
 
 #: the DA offence types in the engine's fixed order (index = type code)
 DA_TYPES: tuple[str, ...] = (
@@ -45,6 +34,7 @@ DA_TYPES: tuple[str, ...] = (
     "sexual_offence",
 )
 NONDA_TYPES: tuple[str, ...] = ("nonda_violence", "nonda_other")
+DAType = Literal[DA_TYPES]
 
 MetricName = Literal[
     "recorded_da_per_year",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from riskmodel.synth._params import YEAR
+from riskmodel.synth._params import NONDA_OTHER, NONDA_VIOLENCE, YEAR
 
 
 @dataclass
@@ -119,3 +119,32 @@ def excitation(
         decay[:step] = 0.0
         step *= 2
     return out
+
+
+def nonda_offences(
+    rate: np.ndarray,
+    birth_t: np.ndarray,
+    *,
+    n_days: int,
+    params,
+    violence_share: float,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Recorded non-DA offences over the whole history: (owner, day, type code).
+
+    One definition for perpetrators and for non-DA-only offenders, so both follow the same age
+    curve and violence share (draw order: times, then types).
+    """
+    owner, t = poisson_times(
+        rate,
+        birth_t,
+        t_lo=0.0,
+        t_hi=float(n_days),
+        onset_days=params.onset_days,
+        age_factor=params.nonda_age_factor,
+        rng=rng,
+    )
+    kind = np.where(rng.random(len(t)) < violence_share, NONDA_VIOLENCE, NONDA_OTHER).astype(
+        np.int8
+    )
+    return owner, t, kind

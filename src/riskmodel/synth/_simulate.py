@@ -12,11 +12,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from riskmodel.synth._offending import branch, excitation, poisson_times
+from riskmodel.synth._offending import branch, excitation, nonda_offences, poisson_times
 from riskmodel.synth._params import (
     FOLLOWUP_DAYS,
-    NONDA_OTHER,
-    NONDA_VIOLENCE,
     SEVERE_CODES,
     YEAR,
     WorldParams,
@@ -253,18 +251,14 @@ def simulate_chunk(
 
     # 7. recorded non-DA offending of these perpetrators
     rng = stream("nonda")
-    nd_owner, nd_t = poisson_times(
+    nd_owner, nd_t, nd_type = nonda_offences(
         perps.nonda_rate,
         people.birth_t,
-        t_lo=0.0,
-        t_hi=float(n_days),
-        onset_days=params.onset_days,
-        age_factor=params.nonda_age_factor,
+        n_days=n_days,
+        params=params,
+        violence_share=cfg.nonda.violence_share,
         rng=rng,
     )
-    nd_type = np.where(
-        rng.random(len(nd_t)) < cfg.nonda.violence_share, NONDA_VIOLENCE, NONDA_OTHER
-    ).astype(np.int8)
 
     # 8. statistics the calibration report needs (true incidents never leave this function)
     stats = _chunk_stats(

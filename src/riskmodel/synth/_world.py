@@ -15,11 +15,10 @@ import pyarrow.compute as pc
 from riskmodel.data._schema import AREAS, ETHNICITIES, OFFENCE_TYPES, RELATIONSHIPS, SEXES
 from riskmodel.provenance import rng
 from riskmodel.synth._config import WorldConfig
-from riskmodel.synth._offending import poisson_times
+from riskmodel.synth._offending import nonda_offences
 from riskmodel.synth._params import (
     ALL_TYPES,
     FOLLOWUP_DAYS,
-    NONDA_OTHER,
     NONDA_VIOLENCE,
     YEAR,
     WorldParams,
@@ -185,18 +184,14 @@ def _nonda_offenders(
         size = min(NONDA_CHUNK_SIZE, n - lo)
         people, rate = draw_nonda_offenders(params, size, rng(seed, f"nonda/{c}/offenders"))
         g = rng(seed, f"nonda/{c}/offending")
-        owner, t = poisson_times(
+        owner, t, kind = nonda_offences(
             rate,
             people.birth_t,
-            t_lo=0.0,
-            t_hi=float(cal.n_days),
-            onset_days=params.onset_days,
-            age_factor=params.nonda_age_factor,
+            n_days=cal.n_days,
+            params=params,
+            violence_share=cfg.nonda.violence_share,
             rng=g,
         )
-        kind = np.where(
-            g.random(len(t)) < cfg.nonda.violence_share, NONDA_VIOLENCE, NONDA_OTHER
-        ).astype(np.int8)
         who = np.flatnonzero(np.bincount(owner, minlength=size))
         parts.append(
             {
