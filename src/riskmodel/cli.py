@@ -24,7 +24,7 @@ app = typer.Typer(
         "synthetic crime histories.\n\n" + PERMITTED_USE_NOTICE
     ),
     no_args_is_help=True,
-    rich_markup_mode="rich",
+    rich_markup_mode="markdown",
     pretty_exceptions_show_locals=False,
     add_completion=False,
 )
