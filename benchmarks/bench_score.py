@@ -157,7 +157,8 @@ def make_bundle(world: Path, out: Path, *, sample: int = 30_000, seed: int = 0) 
 CODE = """
 import time
 from pathlib import Path
-from riskmodel.scoring import score_cohort, EligibilityConfig
+from riskmodel.eligibility import EligibilityConfig
+from riskmodel.scoring import score_cohort
 marks = []
 t0 = time.perf_counter()
 res = score_cohort(

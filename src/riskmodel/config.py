@@ -78,12 +78,12 @@ def resolve_relative(path: str | Path, base_file: str | Path) -> Path:
 # --- composition -------------------------------------------------------------------------------
 # Imported here (not at the top of the stage modules) so that each stage's config stays in its
 # own package and this module is the single place that ties them together.
+from riskmodel.eligibility import EligibilityConfig  # noqa: E402
 from riskmodel.evaluation._config import EvaluationConfig  # noqa: E402
 from riskmodel.explain._config import ExplainConfig  # noqa: E402
 from riskmodel.fairness._config import FairnessConfig  # noqa: E402
 from riskmodel.features._config import FeatureConfig  # noqa: E402
 from riskmodel.models._config import TrainConfig  # noqa: E402
-from riskmodel.scoring._config import EligibilityConfig  # noqa: E402
 from riskmodel.synth._config import WorldConfig  # noqa: E402
 
 

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from riskmodel.scoring import EligibilityConfig, score_cohort
+from riskmodel.eligibility import EligibilityConfig
+from riskmodel.scoring import score_cohort
 from riskmodel.scoring._cohort import (
     ERR_COHORT_DIR,
     ERR_COHORT_MISSING,

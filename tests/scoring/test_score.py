@@ -17,12 +17,13 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from eligibility.test_rule import reference
+from riskmodel.eligibility import EligibilityConfig
 from riskmodel.models import ModelIntegrityError
 from riskmodel.notice import PERMITTED_USE_NOTICE
-from riskmodel.scoring import LIST_COLUMNS, AuditLog, EligibilityConfig, score_cohort
+from riskmodel.scoring import LIST_COLUMNS, AuditLog, score_cohort
 
 from .conftest import AS_OF, make_features
-from .test_rule import reference
 
 RULE = EligibilityConfig(reoffend_threshold=0.3, severe_threshold=0.1, capacity=40)
 

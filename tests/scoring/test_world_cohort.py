@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 
 from riskmodel.data import ContractError
+from riskmodel.eligibility import EligibilityConfig
 from riskmodel.features import build_scoring_features
 from riskmodel.features._config import FeatureConfig
-from riskmodel.scoring import EligibilityConfig, score_cohort
+from riskmodel.scoring import score_cohort
 from riskmodel.scoring._cohort import REASON_EVENT_REJECTED
 
 from .conftest import WORLD_AS_OF, make_world

@@ -24,8 +24,19 @@ from riskmodel.evaluation._metrics import (
     roc_auc,
     top_k,
 )
+from riskmodel.evaluation._verdict import (
+    BETTER,
+    NO_CLEAR_DIFFERENCE,
+    VERDICTS,
+    WORSE,
+    verdict,
+)
 
 __all__ = [
+    "BETTER",
+    "NO_CLEAR_DIFFERENCE",
+    "VERDICTS",
+    "WORSE",
     "GAIN_METRICS",
     "HIGHER_IS_BETTER",
     "EvaluationConfig",
@@ -47,4 +58,5 @@ __all__ = [
     "replicate_weights",
     "roc_auc",
     "top_k",
+    "verdict",
 ]

@@ -148,7 +148,7 @@ def _models_load_run() -> Any:
 def _read_run(run: str | Path) -> _RunData:
     """A trained run through ``riskmodel.models.load_run``, or a small reader of the same contract
     (run.json + predictions.parquet + the bundle's feature spec) when that is not available."""
-    from riskmodel.scoring import EligibilityConfig
+    from riskmodel.eligibility import EligibilityConfig
 
     d = _run_dir(run)
     load_run = _models_load_run()
@@ -192,7 +192,7 @@ def _selection(frame: pd.DataFrame, eligibility: Any) -> tuple[pd.Series, pd.Ser
     many batches, so the threshold rule is what the audit can measure. With no threshold the
     capacity is the rule and is kept.
     """
-    from riskmodel.scoring import apply_eligibility_rule
+    from riskmodel.eligibility import apply_eligibility_rule
 
     rule = eligibility
     if rule.reoffend_threshold is not None:

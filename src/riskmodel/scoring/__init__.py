@@ -1,5 +1,5 @@
-"""Purpose-limited batch scoring: the purpose guard, the eligibility rule, eligibility lists and
-the tamper-evident audit log of scoring runs.
+"""Purpose-limited batch scoring: the purpose guard, eligibility lists (through the rule in
+:mod:`riskmodel.eligibility`) and the tamper-evident audit log of scoring runs.
 
 Scores may be used only to target offers of a perpetrator-programme place
 (purpose ``programme_referral``); :func:`check_purpose` refuses anything else, and
@@ -19,12 +19,8 @@ _WHERE = {
     "AuditLogError": "_audit_log",
     "VerifyReport": "_audit_log",
     "entry_hash": "_audit_log",
-    "EligibilityConfig": "_config",
     "PurposeRefused": "_purpose",
     "check_purpose": "_purpose",
-    "OUTCOMES": "_rule",
-    "apply_eligibility_rule": "_rule",
-    "band_of": "_rule",
     "LIST_COLUMNS": "_score",
     "STEPS": "_score",
     "ScoringResult": "_score",
@@ -33,16 +29,12 @@ _WHERE = {
 
 __all__ = [
     "LIST_COLUMNS",
-    "OUTCOMES",
     "STEPS",
     "AuditLog",
     "AuditLogError",
-    "EligibilityConfig",
     "PurposeRefused",
     "ScoringResult",
     "VerifyReport",
-    "apply_eligibility_rule",
-    "band_of",
     "check_purpose",
     "entry_hash",
     "score_cohort",
@@ -50,9 +42,7 @@ __all__ = [
 
 if TYPE_CHECKING:  # pragma: no cover
     from riskmodel.scoring._audit_log import AuditLog, AuditLogError, VerifyReport, entry_hash
-    from riskmodel.scoring._config import EligibilityConfig
     from riskmodel.scoring._purpose import PurposeRefused, check_purpose
-    from riskmodel.scoring._rule import OUTCOMES, apply_eligibility_rule, band_of
     from riskmodel.scoring._score import LIST_COLUMNS, STEPS, ScoringResult, score_cohort
 
 

@@ -135,7 +135,8 @@ def register(app: typer.Typer) -> None:
             guard_purpose(purpose, model=model, out_dir=out, user=user, audit_log=audit_log)
 
             from riskmodel.config import load_config
-            from riskmodel.scoring import STEPS, EligibilityConfig, score_cohort
+            from riskmodel.eligibility import EligibilityConfig
+            from riskmodel.scoring import STEPS, score_cohort
 
             when = None
             if as_of is not None:

@@ -30,11 +30,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from riskmodel.eligibility import EligibilityConfig
 from riskmodel.notice import PERMITTED_PURPOSE, PERMITTED_USE_NOTICE
 from riskmodel.provenance import canonical_json, sha256_bytes, sha256_file
 from riskmodel.scoring._audit_log import AuditLog, AuditLogError
 from riskmodel.scoring._cohort import AUDIT_ATTRIBUTES
-from riskmodel.scoring._config import EligibilityConfig
 from riskmodel.scoring._purpose import PurposeRefused, check_purpose
 
 STEPS = (
@@ -397,10 +397,10 @@ def score_cohort(
     logged: dict[str, Any] | None = None
     try:
         _check_out_dir(out_dir)
+        from riskmodel.eligibility import apply_eligibility_rule
         from riskmodel.models import load_bundle
         from riskmodel.scoring._cohort import read_cohort
         from riskmodel.scoring._reasons import listed_reasons
-        from riskmodel.scoring._rule import apply_eligibility_rule
 
         step(1)
         bundle_dir, expected = _resolve_model(model)

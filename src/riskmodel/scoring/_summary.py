@@ -7,12 +7,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from riskmodel.scoring._cohort import AUDIT_ATTRIBUTES
-from riskmodel.scoring._rule import (
+from riskmodel.eligibility import (
     EXCLUDED_HIGH_HARM,
     LISTED,
     NOT_LISTED_OUTCOMES,
 )
+from riskmodel.scoring._cohort import AUDIT_ATTRIBUTES
 
 MISSING_GROUP = "(not recorded)"
 

@@ -1,4 +1,4 @@
-"""Eligibility rule configuration (owned by the scoring stage)."""
+"""Eligibility rule configuration: who goes on a programme-referral list (shared by scoring and the fairness audit)."""
 
 from __future__ import annotations
 

@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from riskmodel.scoring import EligibilityConfig, apply_eligibility_rule
-from riskmodel.scoring._rule import ERR_RULE_PROB
+from riskmodel.eligibility import ERR_RULE_PROB, EligibilityConfig, apply_eligibility_rule
 
 
 def reference(

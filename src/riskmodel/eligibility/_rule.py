@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from riskmodel.scoring._config import EligibilityConfig
+from riskmodel.eligibility._config import EligibilityConfig
 
 # outcome of each person, in the words the summary uses
 LISTED = "listed"
