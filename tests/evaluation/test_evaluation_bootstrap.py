@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
-from riskmodel.evaluation import ModelScores, evaluate_head, percentile_interval, replicate_weights
+from riskmodel.evaluation import ModelScores, evaluate_head, replicate_weights
 
 
 def test_row_replicates_are_resamples_of_n_rows_and_do_not_depend_on_chunking():
@@ -32,11 +32,6 @@ def test_person_replicates_keep_all_rows_of_a_person_together():
 def test_unknown_unit_is_refused():
     with pytest.raises(ValueError, match="bootstrap unit must be"):
         next(replicate_weights(5, 2, np.random.default_rng(0), unit="event"))
-
-
-def test_percentile_interval_of_known_values():
-    assert percentile_interval(np.arange(101.0), 0.9) == pytest.approx([5.0, 95.0])
-    assert percentile_interval(np.array([np.nan, np.nan])) == [None, None]
 
 
 def test_intervals_cover_the_true_auc_and_brier_about_95_percent_of_the_time():

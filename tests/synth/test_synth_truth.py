@@ -10,7 +10,8 @@ import pytest
 from scipy import stats
 from synth_reference import simulate_first_marks
 
-from riskmodel.synth import expected_calibration_error, generate_world
+from riskmodel.evaluation import expected_calibration_error
+from riskmodel.synth import generate_world
 from riskmodel.synth._offending import excitation
 from riskmodel.synth._truth import p_none, solve_phi
 
@@ -230,6 +231,6 @@ def test_truth_ece_on_100k_events(kent_config):
     truth = world.truth[world.truth["followup_complete"]]
     assert len(truth) >= 100_000
     ece = expected_calibration_error(
-        truth["p_reoffend_12m"].to_numpy(), truth["recorded_reoffend_12m"].to_numpy()
+        truth["recorded_reoffend_12m"].to_numpy(), truth["p_reoffend_12m"].to_numpy()
     )
     assert ece <= 0.01

@@ -37,6 +37,7 @@ _WHERE = {
     "AREAS": "_schema",
     "OFFENCE_GROUPS": "_schema",
     "OFFENCE_TYPES": "_schema",
+    "SEVERE_OFFENCE_TYPES": "_schema",
 }
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "OFFENCE_TYPES",
     "REJECT_COLUMNS",
     "RULES",
+    "SEVERE_OFFENCE_TYPES",
     "ContractError",
     "ContractResult",
     "ExtractMapping",
@@ -86,7 +88,7 @@ if TYPE_CHECKING:  # pragma: no cover
         write_parquet,
         write_text,
     )
-    from riskmodel.data._schema import AREAS, OFFENCE_GROUPS, OFFENCE_TYPES
+    from riskmodel.data._schema import AREAS, OFFENCE_GROUPS, OFFENCE_TYPES, SEVERE_OFFENCE_TYPES
 
 
 __getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())

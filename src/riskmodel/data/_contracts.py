@@ -49,6 +49,7 @@ from riskmodel.data._schema import (
     PROGRAMME_COLUMNS,
     Column,
 )
+from riskmodel.schema import REJECT_COLUMNS
 
 ERR_EMPTY = (
     "{file}: the {table} table has no data rows; expected at least one row "
@@ -86,8 +87,6 @@ RULES: dict[str, str] = {
     "date_order": "a programme start or completion date is before its referral date",
     "inconsistent_completion": "completed disagrees with completion_date",
 }
-
-REJECT_COLUMNS: tuple[str, ...] = ("file", "row", "column", "rule", "value", "reason")
 
 _KIND_WORDS = {
     "id": "an id",

@@ -40,6 +40,9 @@ from riskmodel.data._contracts import (
 from riskmodel.data._io import read_table
 from riskmodel.data._schema import EVENT_COLUMNS, PEOPLE_COLUMNS, PROGRAMME_COLUMNS
 from riskmodel.notice import PROTECTED_CHARACTERISTICS
+from riskmodel.schema import AUDIT_ATTRIBUTES as PERSON_AUDIT
+from riskmodel.schema import LABELS as PERSON_LABELS
+from riskmodel.schema import forbidden_reason
 
 ERR_MAPPED_COLUMN = (
     "{file}: header row: column {source!r} (mapped to {target!r} in {config}) is not in the file "
@@ -59,9 +62,6 @@ ERR_ROLE_FEATURE = (
 ERR_PERSON_TABLE_COLUMNS = (
     "{file}: header row: column(s) {cols} named in {config} are not in the file (found: {found})"
 )
-
-PERSON_LABELS: tuple[str, ...] = ("reoffend_12m", "severe_12m", "harm_days_12m")
-PERSON_AUDIT: tuple[str, ...] = ("sex", "ethnicity", "age_band", "area", "disability")
 
 
 def _resolve(path: Path, path_env: str | None, config_path: Path) -> Path:
@@ -322,8 +322,6 @@ class PersonTableConfig(StrictModel):
                 raise ValueError(ERR_PROTECTED_FEATURE.format(name=f))
             if f in others:
                 raise ValueError(ERR_ROLE_FEATURE.format(name=f, role=others[f]))
-            from riskmodel.features._config import forbidden_reason
-
             why = forbidden_reason(f)
             if why is not None:
                 raise ValueError(f"{f!r} cannot be a feature: it is {why}")

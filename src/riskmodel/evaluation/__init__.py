@@ -1,6 +1,6 @@
 """Discrimination, calibration and capacity (top-k) metrics, with paired bootstrap intervals."""
 
-from riskmodel.evaluation._bootstrap import percentile_interval, replicate_weights
+from riskmodel.evaluation._bootstrap import replicate_weights
 from riskmodel.evaluation._config import EvaluationConfig
 from riskmodel.evaluation._evaluate import (
     GAIN_METRICS,
@@ -16,8 +16,10 @@ from riskmodel.evaluation._metrics import (
     capacity_curve,
     equal_mass_bins,
     expected_calibration_error,
+    interval_json,
     log_loss,
     negative_prediction_rate,
+    percentile_interval,
     probability_metrics,
     rank_metrics,
     reliability_table,
@@ -49,6 +51,7 @@ __all__ = [
     "evaluate_head",
     "expected_calibration_error",
     "flatten_head",
+    "interval_json",
     "log_loss",
     "negative_prediction_rate",
     "percentile_interval",

@@ -60,14 +60,3 @@ def _counts(draws: np.ndarray, n: int) -> np.ndarray:
     b = draws.shape[0]
     flat = (draws + (np.arange(b) * n)[:, None]).ravel()
     return np.bincount(flat, minlength=b * n).reshape(b, n).astype(float)
-
-
-def percentile_interval(values: np.ndarray, level: float = 0.95) -> list[float | None]:
-    """Percentile interval of bootstrap replicates (NaN replicates ignored)."""
-    v = np.asarray(values, dtype=float)
-    v = v[np.isfinite(v)]
-    if len(v) == 0:
-        return [None, None]
-    alpha = (1 - level) / 2
-    lo, hi = np.quantile(v, [alpha, 1 - alpha])
-    return [float(lo), float(hi)]

@@ -8,8 +8,13 @@ from typing import Any
 
 import numpy as np
 
-from riskmodel.evaluation._bootstrap import percentile_interval, replicate_weights
-from riskmodel.evaluation._metrics import probability_metrics, rank_metrics
+from riskmodel.evaluation._bootstrap import replicate_weights
+from riskmodel.evaluation._metrics import (
+    interval_json,
+    percentile_interval,
+    probability_metrics,
+    rank_metrics,
+)
 
 # metrics whose model-minus-baseline difference gets its own paired interval
 GAIN_METRICS = ("auc", "average_precision", "recall_top_k", "harm_share_top_k", "brier")
@@ -118,14 +123,18 @@ def evaluate_head(
     flat = {name: {m: np.concatenate(v) for m, v in ms.items()} for name, ms in reps.items()}
     for name, metrics in flat.items():
         for metric, values in metrics.items():
-            out.setdefault(f"{metric}_ci", {})[name] = percentile_interval(values, ci_level)
+            out.setdefault(f"{metric}_ci", {})[name] = interval_json(
+                *percentile_interval(values, ci_level)
+            )
     for b in gains_vs:
         if b not in flat:
             continue
         for metric in GAIN_METRICS:
             if metric in flat["model"]:
                 diff = flat["model"][metric] - flat[b][metric]
-                out.setdefault(f"{metric}_gain_ci", {})[b] = percentile_interval(diff, ci_level)
+                out.setdefault(f"{metric}_gain_ci", {})[b] = interval_json(
+                    *percentile_interval(diff, ci_level)
+                )
     return out
 
 

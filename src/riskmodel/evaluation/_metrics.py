@@ -28,6 +28,7 @@ Definitions (``y`` the 0/1 outcome, ``score`` a ranking, ``p`` a probability):
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -285,3 +286,30 @@ def reliability_table(y: np.ndarray, p: np.ndarray, *, n_bins: int = 10) -> dict
         "observed_rate": _div(np.bincount(bins, y, n_bins), n_b)[keep],
         "n": n_b[keep],
     }
+
+
+def percentile_interval(
+    replicates: np.ndarray, level: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile interval ``(lo, hi)`` of bootstrap replicates over axis 0.
+
+    Replicates where the statistic is undefined (NaN) are ignored; a column with none defined
+    (or no replicates at all) gives NaN. For 1-D replicates ``lo`` and ``hi`` are scalars;
+    :func:`interval_json` turns them into the ``[lo, hi]`` of the JSON reports.
+    """
+    r = np.asarray(replicates, dtype=float)
+    shape = r.shape[1:]
+    if r.shape[0] == 0:
+        return np.full(shape, np.nan), np.full(shape, np.nan)
+    alpha = 1.0 - level
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices give NaN, as wanted
+        lo, hi = np.nanquantile(r, [alpha / 2, 1 - alpha / 2], axis=0)
+    return lo, hi
+
+
+def interval_json(lo: float, hi: float) -> list[float | None]:
+    """``[lo, hi]`` as JSON numbers; an undefined interval is ``[None, None]``."""
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return [None, None]
+    return [float(lo), float(hi)]

@@ -37,6 +37,7 @@ from riskmodel.notice import (
 )
 from riskmodel.reports import render_html
 from riskmodel.reports._render import _ci, _fmt, _pct
+from riskmodel.schema import AUDIT_ATTRIBUTES
 
 NOT_AUDITED = "Not yet audited: run `riskmodel audit --run {run_id}`."
 TO_COMPLETE = "to be completed by the deploying organisation"
@@ -179,7 +180,7 @@ def _model_details(view: RunView) -> dict[str, Any]:
 
 
 def _factors(preds: pd.DataFrame, spec: dict[str, Any]) -> list[dict[str, Any]]:
-    attrs = spec.get("audit") or ["sex", "ethnicity", "age_band", "area", "disability"]
+    attrs = spec.get("audit") or list(AUDIT_ATTRIBUTES)
     out = []
     for a in attrs:
         if a not in preds.columns:

@@ -19,9 +19,9 @@ import pandas as pd
 from riskmodel.explain._reasons import ERR_HEAD, feature_labels
 from riskmodel.models import ModelBundle
 from riskmodel.provenance import rng
+from riskmodel.schema import AUDIT_ATTRIBUTES as DEFAULT_AUDIT
 
 #: audit attributes looked for when the feature spec does not name them
-DEFAULT_AUDIT = ("sex", "ethnicity", "age_band", "area", "disability")
 #: a feature is flagged when its largest group mean |SHAP| is at least this multiple of the smallest
 FLAG_RATIO = 1.5
 #: ... and it carries at least this share of the model's total mean |SHAP| (ignore minor features)

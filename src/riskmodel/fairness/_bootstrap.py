@@ -22,12 +22,12 @@ group and of the reference group form one paired draw for the disparity ratios.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from riskmodel.evaluation import percentile_interval
 from riskmodel.fairness._groups import Grouping
 from riskmodel.fairness._metrics import (
     COUNT_METRICS,
@@ -52,18 +52,6 @@ def multinomial_replicates(
     shares = counts / np.maximum(n, 1)[:, None]
     shares[n == 0] = 1.0 / counts.shape[-1]  # no rows: any shares, 0 draws
     return generator.multinomial(n, shares, size=(n_boot, counts.shape[0]))
-
-
-def percentile_interval(replicates: np.ndarray, ci_level: float) -> tuple[np.ndarray, np.ndarray]:
-    """Percentile interval over axis 0, ignoring replicates where the statistic is undefined."""
-    shape = replicates.shape[1:]
-    if replicates.shape[0] == 0:
-        return np.full(shape, np.nan), np.full(shape, np.nan)
-    alpha = 1.0 - ci_level
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices give NaN, as wanted
-        lo, hi = np.nanquantile(replicates, [alpha / 2, 1 - alpha / 2], axis=0)
-    return lo, hi
 
 
 def _logit(p: np.ndarray) -> np.ndarray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from riskmodel._base import StrictModel
+from riskmodel.schema import AUDIT_ATTRIBUTES
 
 
 class FairnessConfig(StrictModel):
@@ -32,7 +33,7 @@ class FairnessConfig(StrictModel):
     calibration_bins : bins of the reliability curves
     """
 
-    attributes: tuple[str, ...] = ("sex", "ethnicity", "age_band", "area", "disability")
+    attributes: tuple[str, ...] = AUDIT_ATTRIBUTES
     intersections: tuple[tuple[str, ...], ...] = (("sex", "ethnicity", "age_band"),)
     reference_groups: dict[str, str] = Field(
         default_factory=dict, description="attribute -> group; default largest"

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from riskmodel.fairness._bootstrap import GroupBootstrap, percentile_interval
+from riskmodel.evaluation import percentile_interval
+from riskmodel.fairness._bootstrap import GroupBootstrap
 from riskmodel.fairness._groups import MISSING_GROUP
 
 FLAGGED = "flagged"

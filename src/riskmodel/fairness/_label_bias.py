@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from riskmodel.fairness._bootstrap import multinomial_replicates, percentile_interval
+from riskmodel.evaluation import percentile_interval
+from riskmodel.fairness._bootstrap import multinomial_replicates
 from riskmodel.fairness._disparity import (
     FLAGGED,
     SUPPRESSED,

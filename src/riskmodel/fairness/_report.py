@@ -69,18 +69,8 @@ def _read_scores(path: Path) -> pd.DataFrame:
     """
     from riskmodel.data import read_table
 
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: file not found")
-    if path.suffix.lower() not in {".csv", ".txt"}:
-        return read_table(path)
-    skip = 0
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            if not line.startswith("#"):
-                break
-            skip += 1
     try:
-        return pd.read_csv(path, skiprows=skip)
+        return read_table(path)
     except pd.errors.EmptyDataError:
         raise ValueError(ERR_EMPTY_FILE.format(path=path)) from None
 

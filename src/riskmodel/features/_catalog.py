@@ -10,17 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from riskmodel.data._schema import OFFENCE_GROUPS
+from riskmodel.schema import AUDIT_ATTRIBUTES as AUDIT
+from riskmodel.schema import KEYS, LABELS, TRUTH
 
-#: roles of the columns of a feature table that are never features
-KEYS: tuple[str, ...] = ("person_id", "index_event_id", "index_date")
-LABELS: tuple[str, ...] = ("reoffend_12m", "severe_12m", "harm_days_12m")
-AUDIT: tuple[str, ...] = ("sex", "ethnicity", "age_band", "area", "disability")
-TRUTH: tuple[str, ...] = (
-    "p_reoffend_true",
-    "p_severe_true",
-    "true_incidents_12m",
-    "true_reoffend_12m",
-)
+#: roles of the columns of a feature table that are never features (keys, labels, audit
+#: attributes and truth: riskmodel.schema)
 BASELINES: tuple[str, ...] = ("rfg_score",)
 
 #: feature groups, in catalogue order (``exclude_groups`` and ``groups`` take these names)

@@ -13,8 +13,8 @@ from pydantic import Field, field_validator, model_validator
 
 from riskmodel._base import StrictModel
 from riskmodel.data._schema import OFFENCE_TYPES, SEVERE_OFFENCE_TYPES
-from riskmodel.features._catalog import AUDIT, GROUPS, KEYS, LABELS, TRUTH, catalogue
-from riskmodel.notice import PROTECTED_CHARACTERISTICS
+from riskmodel.features._catalog import GROUPS, catalogue
+from riskmodel.schema import forbidden_reason
 
 ERR_FORBIDDEN_FEATURE = (
     "{name!r} cannot be a feature: it is {what}. Protected characteristics, audit attributes, "
@@ -28,21 +28,6 @@ ERR_NO_FEATURES = (
 )
 ERR_UNKNOWN_OFFENCE = "severe.offence_types: unknown offence type(s) {names}; known: {known}"
 ERR_NO_SEVERE_RULE = "severe: give `offence_types`, a `harm_threshold`, or both"
-
-
-def forbidden_reason(name: str) -> str | None:
-    """Why ``name`` may never be a model input, or ``None`` if it may."""
-    if name in PROTECTED_CHARACTERISTICS:
-        return "a protected characteristic (Equality Act 2010), used only to audit fairness"
-    for role, names in (
-        ("an audit attribute", AUDIT),
-        ("a label (what the model predicts)", LABELS),
-        ("a synthetic truth column (for evaluation only)", TRUTH),
-        ("a key column", KEYS),
-    ):
-        if name in names:
-            return role
-    return None
 
 
 def refuse_forbidden(names: list[str] | tuple[str, ...]) -> None:

@@ -30,13 +30,12 @@ import pandas as pd
 from riskmodel.data._contracts import arrow_dates, position_in
 from riskmodel.data._schema import OFFENCE_GROUPS, OFFENCE_TYPES, RELATIONSHIPS
 from riskmodel.features._config import FeatureConfig
+from riskmodel.schema import AGE_BANDS, age_band
 
 FOLLOWUP_DAYS = 365
 #: harm is summed in whole micro-days: exact, order-free integer arithmetic
 _FIXED = 1_000_000
 _DAY_OFFSET = 1 << 31
-AGE_BANDS: tuple[str, ...] = ("16-24", "25-34", "35-44", "45-54", "55-64", "65+")
-UNDER_16 = "under 16"
 
 _OFFENCES = pd.Series(list(OFFENCE_TYPES), dtype="str")
 _RELATIONSHIPS = pd.Series(list(RELATIONSHIPS), dtype="str")
@@ -371,15 +370,6 @@ def completed_years(birth_day: np.ndarray, ref_day: np.ndarray) -> np.ndarray:
         b.month.to_numpy() * 100 + b.day.to_numpy()
     )
     return r.year.to_numpy() - b.year.to_numpy() - before_birthday.astype(int)
-
-
-def age_band(years: np.ndarray) -> np.ndarray:
-    """The audit bands 16-24, 25-34, 35-44, 45-54, 55-64, 65+ (and 'under 16') of ages in
-    completed years."""
-    edges = np.array([16, 25, 35, 45, 55, 65])
-    idx = np.searchsorted(edges, years, side="right") - 1
-    names = np.array([UNDER_16, *AGE_BANDS], dtype=object)
-    return names[idx + 1]
 
 
 __all__ = [

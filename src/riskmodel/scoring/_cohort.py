@@ -26,11 +26,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from riskmodel.data import read_table
 from riskmodel.provenance import canonical_json, frame_fingerprint, sha256_bytes, sha256_file
+from riskmodel.schema import AUDIT_ATTRIBUTES, REJECT_COLUMNS
+from riskmodel.schema import KEYS as KEY_COLUMNS
 
-AUDIT_ATTRIBUTES = ("sex", "ethnicity", "age_band", "area", "disability")
-KEY_COLUMNS = ("person_id", "index_event_id", "index_date")
-REJECT_COLUMNS = ("file", "row", "person_id", "column", "value", "reason")
+#: a scoring rejects file: the contract's columns, then the person
+COHORT_REJECT_COLUMNS = (*REJECT_COLUMNS, "person_id")
 
 ERR_COHORT_MISSING = (
     "{path}: cohort not found (give a features file, a world folder, or people and events files)"
@@ -100,16 +102,6 @@ def _fingerprint(hashes: dict[str, str]) -> str:
 ID_COLUMNS = ("person_id", "index_event_id", "event_id", "perpetrator_id", "victim_id")
 
 
-def _leading_comment_lines(path: Path) -> int:
-    n = 0
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            if not line.startswith("#"):
-                break
-            n += 1
-    return n
-
-
 def _read(path: Path) -> pd.DataFrame:
     """A CSV or Parquet table; CSV ids as text, ``#`` lines only at the top are comments."""
     if not path.exists():
@@ -119,11 +111,7 @@ def _read(path: Path) -> pd.DataFrame:
         if suffix in {".parquet", ".pq"}:
             return pd.read_parquet(path)
         if suffix in {".csv", ".txt"}:
-            return pd.read_csv(
-                path,
-                skiprows=_leading_comment_lines(path),
-                dtype=dict.fromkeys(ID_COLUMNS, "str"),
-            )
+            return read_table(path, dtype=dict.fromkeys(ID_COLUMNS, "str"))
     except Exception as exc:  # parser / pyarrow errors: name the file
         raise ValueError(ERR_UNREADABLE.format(file=path, error=exc)) from None
     raise ValueError(f"{path}: unsupported file type {suffix!r}; use .csv or .parquet")
@@ -132,10 +120,10 @@ def _read(path: Path) -> pd.DataFrame:
 def _rejects(rows: list[pd.DataFrame]) -> pd.DataFrame:
     rows = [r for r in rows if len(r)]
     if not rows:
-        return pd.DataFrame({c: pd.Series(dtype="object") for c in REJECT_COLUMNS})
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in COHORT_REJECT_COLUMNS})
     out = pd.concat(rows, ignore_index=True)
     out["row"] = pd.array(out["row"], dtype="Int64")
-    return out.loc[:, list(REJECT_COLUMNS)]
+    return out.reindex(columns=list(COHORT_REJECT_COLUMNS))
 
 
 def _today() -> _dt.date:

@@ -23,18 +23,14 @@ _WHERE = {
     "load_world": "_store",
     "verify_world": "_store",
     "write_world": "_store",
-    "age_band": "_calibration",
     "calibration_report": "_calibration",
-    "expected_calibration_error": "_calibration",
 }
 
 __all__ = [
     "CalibrationTarget",
     "World",
     "WorldConfig",
-    "age_band",
     "calibration_report",
-    "expected_calibration_error",
     "generate_world",
     "load_world",
     "verify_world",
@@ -42,11 +38,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from riskmodel.synth._calibration import (
-        age_band,
-        calibration_report,
-        expected_calibration_error,
-    )
+    from riskmodel.synth._calibration import calibration_report
     from riskmodel.synth._config import CalibrationTarget, WorldConfig
     from riskmodel.synth._store import load_world, verify_world, write_world
     from riskmodel.synth._world import World, generate_world

@@ -16,14 +16,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from riskmodel.data._schema import AREAS, SEVERE_OFFENCE_TYPES
+from riskmodel.data import AREAS, SEVERE_OFFENCE_TYPES
+from riskmodel.evaluation import expected_calibration_error
+from riskmodel.schema import age_band
 from riskmodel.synth._config import CalibrationTarget
 
 if TYPE_CHECKING:
     from riskmodel.synth._world import World
 
 ENTRY_KEYS = ("name", "target", "generated", "tolerance", "ok", "source", "note")
-AGE_BANDS = ((16, 24), (25, 34), (35, 44), (45, 54), (55, 64), (65, 200))
 WEST_KENT = ("Sevenoaks", "Tonbridge and Malling", "Tunbridge Wells")
 BME = ("asian", "black", "mixed", "other")
 #: "high and medium risk" victims of the published figures: the perpetrator's expected rate of
@@ -38,29 +39,6 @@ NA_NO_BIAS = (
 NA_TOO_FEW = "not applicable: this world has too few records to measure it"
 NA_NO_VICTIMS = "not applicable: no victim of frequent abuse was first recorded in this world"
 NA_YEAR = "not applicable: {year} is outside the world's recorded history ({first}-{last})"
-
-
-def age_band(age_years: np.ndarray) -> np.ndarray:
-    """Audit age band labels (``16-24`` ... ``65+``) of ages in years."""
-    labels = np.array([f"{lo}-{hi}" if hi < 200 else f"{lo}+" for lo, hi in AGE_BANDS] + ["<16"])
-    idx = np.full(len(age_years), len(AGE_BANDS))
-    for i, (lo, hi) in enumerate(AGE_BANDS):
-        idx[(age_years >= lo) & (age_years < hi + 1)] = i
-    return labels[idx]
-
-
-def expected_calibration_error(p: np.ndarray, y: np.ndarray, *, bins: int = 10) -> float:
-    """ECE with equal-mass bins: sum over bins of (share of rows) x |mean(y) - mean(p)|."""
-    p = np.asarray(p, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    if len(p) == 0:
-        return float("nan")
-    order = np.argsort(p, kind="stable")
-    total = 0.0
-    for part in np.array_split(order, bins):
-        if len(part):
-            total += len(part) / len(p) * abs(y[part].mean() - p[part].mean())
-    return float(total)
 
 
 def _ece_noise(p: np.ndarray, *, bins: int = 10) -> float:
@@ -345,7 +323,7 @@ def _truth_ece(f: _Frame, t: CalibrationTarget):
     y = full["recorded_reoffend_12m"].to_numpy(dtype=bool)
     if len(p) < 100:
         return None, None, "not applicable: fewer than 100 events with a complete follow-up"
-    ece = expected_calibration_error(p, y)
+    ece = expected_calibration_error(y, p)
     note = f"{len(p)} events; observed {y.mean():.4f}, mean truth {p.mean():.4f}; noise {_ece_noise(p):.4f}"
     return ece, len(p), note
 
@@ -428,8 +406,6 @@ def severe_types() -> tuple[str, ...]:
 __all__ = [
     "AREAS",
     "ENTRY_KEYS",
-    "age_band",
     "calibration_entries",
     "calibration_report",
-    "expected_calibration_error",
 ]
