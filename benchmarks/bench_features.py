@@ -23,7 +23,7 @@ NATIONAL_SCALE = 0.1  # 3 times Kent and Medway
 KENT_BUDGET_SECONDS = 60
 
 GENERATE = """
-from riskmodel.config import load_world_config
+from riskmodel.synth import load_world_config
 from riskmodel.paths import configs_dir
 from riskmodel.synth import generate_world, write_world
 

@@ -17,7 +17,7 @@ NATIONAL_SCALE = 0.05  # 1.5 times Kent and Medway
 
 CODE = """
 import tempfile, time
-from riskmodel.config import load_world_config
+from riskmodel.synth import load_world_config
 from riskmodel.paths import configs_dir
 from riskmodel.synth import generate_world, write_world
 

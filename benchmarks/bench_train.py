@@ -19,7 +19,7 @@ from benchmarks._measure import run_measured
 
 FIT = """
 import time
-from riskmodel.config import load_experiment
+from riskmodel.experiment import load_experiment
 from riskmodel.features import load_feature_table
 from riskmodel.models import fit_and_evaluate
 exp = load_experiment(EXPERIMENT)
@@ -44,7 +44,7 @@ TRAIN_RUN = """
 import os, time
 os.environ["RISKMODEL_HOME"] = HOME
 os.environ["MLFLOW_TRACKING_URI"] = "sqlite:///" + HOME + "/mlflow.db"
-from riskmodel.config import load_experiment
+from riskmodel.experiment import load_experiment
 from riskmodel.features import load_feature_table
 from riskmodel.models import PreparedData, train_table
 exp = load_experiment(EXPERIMENT)
@@ -58,7 +58,7 @@ result["train_table_seconds"] = round(time.perf_counter() - t0, 2)
 
 
 def main() -> dict:
-    from riskmodel.config import load_experiment
+    from riskmodel.experiment import load_experiment
     from riskmodel.models import prepare_data
     from riskmodel.paths import default_experiment
 

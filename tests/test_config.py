@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from riskmodel.config import ConfigError, ExperimentConfig, load_config, load_experiment
+from riskmodel.config import ConfigError, load_config
+from riskmodel.experiment import ExperimentConfig, load_experiment
 
 
 def _write(path: Path, text: str) -> Path:

@@ -13,13 +13,15 @@ def lazy_exports(
 ) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
     """Module-level ``__getattr__`` and ``__dir__`` for ``package``.
 
-    ``where`` maps each public name to the private module (``"_build"``) that defines it; a loaded
-    name is cached in ``namespace`` (the package's ``globals()``).
+    ``where`` maps each public name to the private module (``"_build"``) that defines it, or to
+    ``"_module:attr"`` when the public name differs from the module's; a loaded name is cached in
+    ``namespace`` (the package's ``globals()``).
     """
 
     def __getattr__(name: str) -> Any:
         if name in where:
-            value = getattr(importlib.import_module(f"{package}.{where[name]}"), name)
+            module, _, attr = where[name].partition(":")
+            value = getattr(importlib.import_module(f"{package}.{module}"), attr or name)
             namespace[name] = value
             return value
         raise AttributeError(f"module {package!r} has no attribute {name!r}")

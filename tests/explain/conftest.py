@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from explain_fixtures import build_run, make_people, train_bundle
 
 from riskmodel.models import ModelBundle
+from tests.explain.explain_fixtures import build_run, make_people, train_bundle
 
 
 @pytest.fixture(scope="session")

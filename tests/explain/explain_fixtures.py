@@ -269,6 +269,7 @@ def build_run(
         "experiment_file": "experiments/baseline.yaml",
         "config": {
             "name": "baseline",
+            "table": "table.csv",  # a Run's experiment is a validated ExperimentConfig
             "seed": seed,
             "fairness": {"min_group_n": 50},
             **({"explain": explain} if explain is not None else {}),

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from explain_fixtures import build_run, read_json
 
 from riskmodel.explain import NOT_AUDITED, write_model_card
 from riskmodel.notice import PERMITTED_PURPOSE, PROHIBITED_USES
+from tests.explain.explain_fixtures import build_run, read_json
 
 _NUM = r"(-?\d+\.\d+)"
 _CELL = re.compile(rf"^{_NUM}(?: \[{_NUM}, {_NUM}\])?$")

@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import shap
-from explain_fixtures import CATEGORICAL, DICTIONARY, FEATURES
 from hypothesis import given
 from hypothesis import strategies as st
 
 from riskmodel.explain import ERR_HEAD, ERR_K, ERR_TEMPLATE, reason_codes
 from riskmodel.models import ModelBundle
+from tests.explain.explain_fixtures import CATEGORICAL, DICTIONARY, FEATURES
 
 K = 3
 

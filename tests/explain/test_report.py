@@ -6,12 +6,12 @@ import json
 import re
 
 import pytest
-from explain_fixtures import build_run
 from typer.testing import CliRunner
 
 from riskmodel.cli import app
 from riskmodel.explain import ERR_NO_RUN, EXPLAIN_JSON_KEYS
 from riskmodel.notice import PERMITTED_USE_NOTICE, PROHIBITED_USES
+from tests.explain.explain_fixtures import build_run
 
 FILES = (
     "explain.html",

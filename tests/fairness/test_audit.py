@@ -15,6 +15,7 @@ from riskmodel.fairness import FairnessConfig, audit_frame, audit_run, audit_sco
 from riskmodel.fairness import _audit as A
 from riskmodel.fairness import _report as R
 from riskmodel.notice import PERMITTED_USE_NOTICE
+from tests.fairness.conftest import add_model_bundle
 
 runner = CliRunner()
 GROUP_KEYS = {
@@ -218,9 +219,13 @@ def test_cli_audit_scores(tmp_path, make_population):
     assert ref.exit_code == 2 and "attribute=group" in ref.output
 
 
-def test_audit_run_from_run_directory(run_dir, monkeypatch, isolated_project):
-    # read through the contract-level reader (the models stage's load_run is tested there)
-    monkeypatch.setattr(R, "_models_load_run", lambda: None)
+def test_audit_run_from_run_directory(run_dir, isolated_project):
+    # the run is read by riskmodel.models.load_run: a verified bundle and a whole experiment config
+    fairness = json.loads((run_dir / "run.json").read_text())["config"]["fairness"]
+    add_model_bundle(run_dir)
+    info = json.loads((run_dir / "run.json").read_text())
+    info["config"]["fairness"] = fairness
+    (run_dir / "run.json").write_text(json.dumps(info))
     html, js = audit_run(run_dir)
     assert html.parent == run_dir and js.name == "fairness.json"
     out = json.loads(js.read_text())

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import pytest
 
-from riskmodel.config import load_world_config
 from riskmodel.fairness import audit_frame
 from riskmodel.fairness._config import FairnessConfig
 from riskmodel.fairness._label_bias import INVENTED
 from riskmodel.features import build_cohort
 from riskmodel.features._config import FeatureConfig
 from riskmodel.paths import configs_dir
-from riskmodel.synth import generate_world
+from riskmodel.synth import generate_world, load_world_config
 
 
 def _audit(world_file: str) -> dict:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from feature_worlds import WorldBuilder
+
+from tests.features.feature_worlds import WorldBuilder
 
 
 @pytest.fixture

@@ -6,10 +6,10 @@ import string
 
 import pandas as pd
 import pytest
-from feature_worlds import WorldBuilder
 from pydantic import ValidationError
 
-from riskmodel.config import ConfigError, ExperimentConfig, load_config, validate_mapping
+from riskmodel.config import ConfigError, load_config, validate_mapping
+from riskmodel.experiment import ExperimentConfig
 from riskmodel.features import (
     AUDIT,
     GROUPS,
@@ -24,6 +24,7 @@ from riskmodel.features import (
 from riskmodel.features._config import ERR_FORBIDDEN_FEATURE
 from riskmodel.notice import PERMITTED_USE_NOTICE, PROTECTED_CHARACTERISTICS
 from riskmodel.provenance import sha256_file
+from tests.features.feature_worlds import WorldBuilder
 
 UNITS = {"count", "days", "harm_days", "years", "flag", "score", "category"}
 

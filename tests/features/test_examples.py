@@ -9,9 +9,9 @@ from types import SimpleNamespace
 
 import pandas as pd
 import pytest
-from feature_worlds import WorldBuilder
 
 from riskmodel.features import FeatureConfig, build_cohort, build_scoring_features
+from tests.features.feature_worlds import WorldBuilder
 
 D = dt.date.fromisoformat
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from feature_worlds import WorldBuilder
 from typer.testing import CliRunner
 
 from riskmodel.cli import app
@@ -16,6 +15,7 @@ from riskmodel.features import load_external_table, load_feature_table
 from riskmodel.features._cli import ERR_SOURCES
 from riskmodel.notice import PROTECTED_CHARACTERISTICS
 from riskmodel.paths import configs_dir
+from tests.features.feature_worlds import WorldBuilder
 
 COMPAS = configs_dir() / "external" / "compas.yaml"
 COMPAS_CSV = (COMPAS.parent / "../../../shared/data/compas/compas-scores-two-years.csv").resolve()

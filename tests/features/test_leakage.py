@@ -6,11 +6,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from feature_worlds import SPAN_DAYS, START, World, WorldBuilder, random_worlds
 from hypothesis import given
 from hypothesis import strategies as st
 
 from riskmodel.features import FeatureConfig, build_features, build_scoring_features
+from tests.features.feature_worlds import SPAN_DAYS, START, World, WorldBuilder, random_worlds
 
 CONFIG = FeatureConfig(escalation_k=3)
 # far past the last event, so that no index event is censored and every one is compared

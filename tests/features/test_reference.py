@@ -12,12 +12,12 @@ import math
 
 import numpy as np
 import pandas as pd
-from feature_worlds import World, random_worlds
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from riskmodel.data import OFFENCE_TYPES
 from riskmodel.features import FeatureConfig, build_features
+from tests.features.feature_worlds import World, random_worlds
 
 GROUPS = [
     "da_violence",

@@ -8,7 +8,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from models_fixtures import make_feature_table
+
+from tests.models.models_fixtures import make_feature_table
 
 
 @pytest.fixture(scope="session")

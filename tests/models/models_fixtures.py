@@ -135,7 +135,7 @@ def make_feature_table(
 
 def fixture_experiment(**overrides: Any):
     """An ExperimentConfig for the fixture table: short periods, few trees, few replicates."""
-    from riskmodel.config import ExperimentConfig
+    from riskmodel.experiment import ExperimentConfig
 
     data: dict[str, Any] = {
         "name": "fixture",

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 import riskmodel
-from riskmodel.config import load_experiment, read_yaml
+from riskmodel.config import read_yaml
+from riskmodel.experiment import load_experiment
 
 EXPERIMENTS = Path(riskmodel.__file__).resolve().parents[2] / "experiments"
 FILES = sorted(EXPERIMENTS.glob("*.yaml"))

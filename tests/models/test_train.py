@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from models_fixtures import fixture_experiment, make_feature_table
 
 from riskmodel.models import fit_and_evaluate
 from riskmodel.models._fit import ERR_PROTECTED_FEATURE
+from tests.models.models_fixtures import fixture_experiment, make_feature_table
 
 HEADS = ("reoffend", "severe")
 METRICS = (

@@ -10,7 +10,7 @@ import pytest
 import riskmodel
 import riskmodel.features
 import riskmodel.synth
-from riskmodel.config import load_experiment
+from riskmodel.experiment import load_experiment
 from riskmodel.features import FeatureTable
 from riskmodel.models import prepare_data
 

@@ -10,7 +10,6 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-from models_fixtures import fixture_experiment
 from typer.testing import CliRunner
 
 from riskmodel.models import (
@@ -25,6 +24,7 @@ from riskmodel.models import (
 )
 from riskmodel.notice import PERMITTED_USE_NOTICE
 from riskmodel.provenance import frame_fingerprint, git_commit
+from tests.models.models_fixtures import fixture_experiment
 
 RUN_JSON_KEYS = {
     "run_id",

@@ -17,11 +17,11 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from eligibility.test_rule import reference
 from riskmodel.eligibility import EligibilityConfig
 from riskmodel.models import ModelIntegrityError
 from riskmodel.notice import PERMITTED_USE_NOTICE
 from riskmodel.scoring import LIST_COLUMNS, AuditLog, score_cohort
+from tests.eligibility.reference import reference
 
 from .conftest import AS_OF, make_features
 

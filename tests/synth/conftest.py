@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from riskmodel.config import load_world_config
 from riskmodel.paths import configs_dir
-from riskmodel.synth import World, generate_world
+from riskmodel.synth import World, generate_world, load_world_config
 
 
 def world_config(name: str):

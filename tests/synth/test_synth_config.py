@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from riskmodel.config import ConfigError, load_world_config, validate_mapping
+from riskmodel.config import ConfigError, validate_mapping
 from riskmodel.data._schema import AREAS
 from riskmodel.paths import configs_dir
-from riskmodel.synth import WorldConfig
+from riskmodel.synth import WorldConfig, load_world_config
 
 WORLD_DIR = configs_dir() / "world"
 SHIPPED = ("kent", "england_wales", "kent_measurement_bias", "tiny")

@@ -8,12 +8,12 @@ import math
 import numpy as np
 import pytest
 from scipy import stats
-from synth_reference import simulate_first_marks
 
 from riskmodel.evaluation import expected_calibration_error
 from riskmodel.synth import generate_world
 from riskmodel.synth._offending import excitation
 from riskmodel.synth._truth import p_none, solve_phi
+from tests.synth.synth_reference import simulate_first_marks
 
 YEAR = 365.25
 

@@ -268,8 +268,8 @@ def test_true_incidents_count_every_incident_in_the_window(tiny_world):
 def test_measurement_bias_changes_recording_by_the_configured_factor(kent_config):
     """Same seed, same true offending: the biased world records black and asian perpetrators'
     DA at 0.6 times, and Thanet's at 1.3 times, the rate of the unbiased world."""
-    from riskmodel.config import load_world_config
     from riskmodel.paths import configs_dir
+    from riskmodel.synth import load_world_config
 
     biased_config = load_world_config(configs_dir() / "world" / "kent_measurement_bias.yaml")
     plain = generate_world(kent_config, scale=0.04)
@@ -305,9 +305,8 @@ def test_nobody_is_born_before_1900():
     """Every person passes the people contract's plausible-date rule (no birth before 1900)."""
     import datetime as _dt
 
-    from riskmodel.config import load_world_config
     from riskmodel.paths import configs_dir
-    from riskmodel.synth import generate_world
+    from riskmodel.synth import generate_world, load_world_config
 
     world = generate_world(load_world_config(configs_dir() / "world" / "tiny.yaml"), seed=11)
     births = world.people["birth_date"].astype("datetime64[ns]")

@@ -10,35 +10,38 @@ from typing import TYPE_CHECKING
 
 from riskmodel._lazy import lazy_exports
 
+#: public name -> the private module defining it (``module:attr`` when exported under another
+#: name); loaded on first use, so ``riskmodel --help`` and config loading stay light
 _WHERE = {
     "EligibilityConfig": "_config",
     "BANDS": "_rule",
     "BELOW_THRESHOLD": "_rule",
+    "ERR_RULE_COLUMN": "_rule",
+    "ERR_RULE_PROB": "_rule",
     "EXCLUDED_HIGH_HARM": "_rule",
-    "OVER_AREA_CAPACITY": "_rule",
-    "OVER_CAPACITY": "_rule",
     "LISTED": "_rule",
     "NOT_LISTED_OUTCOMES": "_rule",
     "OUTCOMES": "_rule",
+    "OVER_AREA_CAPACITY": "_rule",
+    "OVER_CAPACITY": "_rule",
     "RULE_COLUMNS": "_rule",
-    "ERR_RULE_COLUMN": "_rule",
-    "ERR_RULE_PROB": "_rule",
     "apply_eligibility_rule": "_rule",
     "band_of": "_rule",
 }
+
 __all__ = [
     "BANDS",
     "BELOW_THRESHOLD",
     "ERR_RULE_COLUMN",
     "ERR_RULE_PROB",
     "EXCLUDED_HIGH_HARM",
+    "EligibilityConfig",
     "LISTED",
     "NOT_LISTED_OUTCOMES",
     "OUTCOMES",
     "OVER_AREA_CAPACITY",
     "OVER_CAPACITY",
     "RULE_COLUMNS",
-    "EligibilityConfig",
     "apply_eligibility_rule",
     "band_of",
 ]

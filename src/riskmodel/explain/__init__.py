@@ -9,13 +9,16 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from typing import TYPE_CHECKING
 
-# Names load on first use so that ``riskmodel --help`` does not import shap and LightGBM.
-_LAZY = {
+from riskmodel._lazy import lazy_exports
+
+#: public name -> the private module defining it (``module:attr`` when exported under another
+#: name); loaded on first use, so ``riskmodel --help`` and config loading stay light
+_WHERE = {
     "NOT_AUDITED": "_card",
     "write_model_card": "_card",
+    "ExplainConfig": "_config",
     "ERR_EMPTY": "_global",
     "ERR_SAMPLE": "_global",
     "FLAG_MIN_SHARE": "_global",
@@ -31,11 +34,37 @@ _LAZY = {
     "ERR_NO_RUN": "_run",
 }
 
+__all__ = [
+    "ERR_EMPTY",
+    "ERR_HEAD",
+    "ERR_K",
+    "ERR_NO_RUN",
+    "ERR_SAMPLE",
+    "ERR_TEMPLATE",
+    "EXPLAIN_JSON_KEYS",
+    "ExplainConfig",
+    "FLAG_MIN_SHARE",
+    "FLAG_RATIO",
+    "NOT_AUDITED",
+    "NOT_RECORDED",
+    "explain_run",
+    "global_importance",
+    "reason_codes",
+    "write_model_card",
+]
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(f"riskmodel.explain.{_LAZY[name]}"), name)
-    raise AttributeError(f"module 'riskmodel.explain' has no attribute {name!r}")
+if TYPE_CHECKING:  # pragma: no cover
+    from riskmodel.explain._card import NOT_AUDITED, write_model_card
+    from riskmodel.explain._config import ExplainConfig
+    from riskmodel.explain._global import (
+        ERR_EMPTY,
+        ERR_SAMPLE,
+        FLAG_MIN_SHARE,
+        FLAG_RATIO,
+        global_importance,
+    )
+    from riskmodel.explain._reasons import ERR_HEAD, ERR_K, ERR_TEMPLATE, NOT_RECORDED, reason_codes
+    from riskmodel.explain._report import EXPLAIN_JSON_KEYS, explain_run
+    from riskmodel.explain._run import ERR_NO_RUN
 
-
-__all__ = sorted(_LAZY)
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())

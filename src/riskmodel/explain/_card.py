@@ -35,8 +35,10 @@ from riskmodel.notice import (
     PROHIBITED_USES,
     PROTECTED_CHARACTERISTICS,
 )
+from riskmodel.reports import format_ci as _ci
+from riskmodel.reports import format_number as _fmt
+from riskmodel.reports import format_percent as _pct
 from riskmodel.reports import render_html
-from riskmodel.reports._render import _ci, _fmt, _pct
 from riskmodel.schema import AUDIT_ATTRIBUTES
 
 NOT_AUDITED = "Not yet audited: run `riskmodel audit --run {run_id}`."

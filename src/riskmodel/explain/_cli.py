@@ -23,7 +23,7 @@ def register(app: typer.Typer) -> None:
             "-n",
             min=1,
             help="People sampled from the test period for the SHAP summaries (not all rows); "
-            "default: the experiment's explain.sample, else 2000.",
+            "default: the experiment's explain.sample.",
         ),
     ) -> None:
         """Explain a trained run: what drives the model (SHAP importance, beeswarm and
@@ -32,18 +32,18 @@ def register(app: typer.Typer) -> None:
         Files are written into the run's folder and logged to its MLflow run."""
         from riskmodel._cli_common import progress
         from riskmodel.explain import explain_run
-        from riskmodel.explain._run import configured_sample
-        from riskmodel.models import ModelIntegrityError
+        from riskmodel.models import ModelIntegrityError, load_run
 
         with user_errors(ModelIntegrityError), progress()() as bar:
+            loaded = load_run(run)
             if sample is None:
-                sample = configured_sample(run)
+                sample = loaded.experiment.explain.sample
             task = bar.add_task("explaining", total=_STEPS)
 
             def step(name: str) -> None:
                 bar.update(task, description=name, advance=0 if name == "loading the run" else 1)
 
-            paths = explain_run(run, sample=sample, step=step)
+            paths = explain_run(loaded, sample=sample, step=step)
             bar.update(task, description="done", completed=_STEPS)
         for name, path in paths.items():
             console.print(f"{name}: {path}", highlight=False, soft_wrap=True)

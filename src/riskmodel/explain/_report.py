@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from riskmodel.explain._card import HEAD_WORDS, write_model_card
-from riskmodel.explain._global import MIN_GROUP_N, ShapSample, shap_sample, summarise
+from riskmodel.explain._global import ShapSample, shap_sample, summarise
 from riskmodel.explain._reasons import feature_labels, reasons_from_contributions
 from riskmodel.explain._run import RunView, load_run_view
 from riskmodel.provenance import package_versions
@@ -74,8 +74,7 @@ METHOD = {
 
 
 def _min_group_n(view: RunView) -> int:
-    cfg = (view.info.get("config") or {}).get("fairness") or {}
-    return int(cfg.get("min_group_n") or MIN_GROUP_N)
+    return view.experiment.fairness.min_group_n
 
 
 def _reason_summary(

@@ -7,30 +7,47 @@ Names load on first use, so importing the config (and ``riskmodel --help``) stay
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from typing import TYPE_CHECKING
 
-from riskmodel.fairness._config import FairnessConfig
+from riskmodel._lazy import lazy_exports
 
-_LAZY = {
-    "audit_frame": ("_audit", "audit_frame"),
-    "GroupBootstrap": ("_bootstrap", "GroupBootstrap"),
-    "bootstrap_group_metrics": ("_bootstrap", "bootstrap_group_metrics"),
-    "classify_disparity": ("_disparity", "classify"),
-    "MISSING_GROUP": ("_groups", "MISSING_GROUP"),
-    "encode_groups": ("_groups", "encode_groups"),
-    "group_metrics": ("_metrics", "group_metrics"),
-    "audit_run": ("_report", "audit_run"),
-    "audit_scores": ("_report", "audit_scores"),
-    "render_fairness": ("_report", "render_fairness"),
+#: public name -> the private module defining it (``module:attr`` when exported under another
+#: name); loaded on first use, so ``riskmodel --help`` and config loading stay light
+_WHERE = {
+    "audit_frame": "_audit",
+    "GroupBootstrap": "_bootstrap",
+    "bootstrap_group_metrics": "_bootstrap",
+    "FairnessConfig": "_config",
+    "classify_disparity": "_disparity:classify",
+    "MISSING_GROUP": "_groups",
+    "encode_groups": "_groups",
+    "group_metrics": "_metrics",
+    "audit_run": "_report",
+    "audit_scores": "_report",
+    "render_fairness": "_report",
 }
 
+__all__ = [
+    "FairnessConfig",
+    "GroupBootstrap",
+    "MISSING_GROUP",
+    "audit_frame",
+    "audit_run",
+    "audit_scores",
+    "bootstrap_group_metrics",
+    "classify_disparity",
+    "encode_groups",
+    "group_metrics",
+    "render_fairness",
+]
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        module, attr = _LAZY[name]
-        return getattr(importlib.import_module(f"riskmodel.fairness.{module}"), attr)
-    raise AttributeError(f"module 'riskmodel.fairness' has no attribute {name!r}")
+if TYPE_CHECKING:  # pragma: no cover
+    from riskmodel.fairness._audit import audit_frame
+    from riskmodel.fairness._bootstrap import GroupBootstrap, bootstrap_group_metrics
+    from riskmodel.fairness._config import FairnessConfig
+    from riskmodel.fairness._disparity import classify as classify_disparity
+    from riskmodel.fairness._groups import MISSING_GROUP, encode_groups
+    from riskmodel.fairness._metrics import group_metrics
+    from riskmodel.fairness._report import audit_run, audit_scores, render_fairness
 
-
-__all__ = ["FairnessConfig", *sorted(_LAZY)]
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())

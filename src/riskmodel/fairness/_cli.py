@@ -47,13 +47,15 @@ def register(app: typer.Typer) -> None:
         from riskmodel._cli_common import console, user_errors
 
         with user_errors():
-            from riskmodel.fairness._report import _read_run, audit_run
+            from riskmodel.fairness import audit_run
+            from riskmodel.models import load_run
 
+            loaded = load_run(run)
             cfg = None
             if n_boot is not None or min_group_n is not None:
                 from riskmodel.fairness import FairnessConfig
 
-                base = _read_run(run).fairness or FairnessConfig()
+                base = loaded.experiment.fairness
                 upd = {
                     k: v
                     for k, v in {"n_boot": n_boot, "min_group_n": min_group_n}.items()
@@ -61,7 +63,7 @@ def register(app: typer.Typer) -> None:
                 }
                 cfg = FairnessConfig.model_validate({**base.model_dump(), **upd})
             with console.status("auditing the run (bootstrap, proxies, mitigation)..."):
-                html, js = audit_run(run, config=cfg)
+                html, js = audit_run(loaded, config=cfg)
         typer.echo(f"wrote {html}\nwrote {js}")
 
     @app.command("audit-scores")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,13 +11,12 @@ import pandas as pd
 from riskmodel.fairness._audit import audit_frame
 from riskmodel.fairness._config import FairnessConfig
 from riskmodel.fairness._summary import METRIC_NAMES
+from riskmodel.models import Run, load_run
 
 STEM = "fairness"
 TEMPLATE = "fairness.html.j2"
 
 ERR_EMPTY_FILE = "{path}: the file is empty (no header and no rows)"
-ERR_NO_RUN = "run {run!r} not found: no run.json in {dir} (train one with `riskmodel train`)"
-ERR_RUN_NO_PREDICTIONS = "{dir}: predictions.parquet is missing; the run is incomplete"
 ERR_RUN_COLUMNS = "{dir}: predictions.parquet lacks column(s) {cols} required by the audit"
 ERR_NO_ATTRIBUTES = (
     "{dir}: none of the configured audit attributes ({attrs}) is a column of the predictions"
@@ -116,61 +114,16 @@ class _RunData:
     eligibility: Any
 
 
-def _run_dir(run: str | Path) -> Path:
-    from riskmodel.paths import reports_dir
-
-    p = Path(run)
-    d = p if (p / "run.json").exists() else reports_dir() / str(run)
-    if not (d / "run.json").exists():
-        raise FileNotFoundError(ERR_NO_RUN.format(run=str(run), dir=d))
-    return d
-
-
-def _models_load_run() -> Any:
-    """The models stage's ``load_run`` when it exists (it is written in parallel), else None."""
-    try:
-        from riskmodel.models import load_run
-    except ImportError:
-        return None
-    return load_run
-
-
-def _read_run(run: str | Path) -> _RunData:
-    """A trained run through ``riskmodel.models.load_run``, or a small reader of the same contract
-    (run.json + predictions.parquet + the bundle's feature spec) when that is not available."""
-    from riskmodel.eligibility import EligibilityConfig
-
-    d = _run_dir(run)
-    load_run = _models_load_run()
-    if load_run is not None:
-        r = load_run(d)
-        exp = getattr(r, "experiment", None)
-        return _RunData(
-            dir=Path(r.dir),
-            info=dict(r.info),
-            predictions=r.predictions,
-            feature_spec=dict(r.feature_spec or {}),
-            fairness=getattr(exp, "fairness", None),
-            eligibility=getattr(exp, "eligibility", None)
-            or EligibilityConfig.model_validate(r.info.get("eligibility") or {}),
-        )
-    info = json.loads((d / "run.json").read_text(encoding="utf-8"))
-    if not (d / "predictions.parquet").exists():
-        raise FileNotFoundError(ERR_RUN_NO_PREDICTIONS.format(dir=d))
-    spec: dict[str, Any] = {}
-    for cand in (d / "model" / "bundle.json", d / "feature_spec.json"):
-        if cand.exists():
-            raw = json.loads(cand.read_text(encoding="utf-8"))
-            spec = raw.get("feature_spec", raw) if cand.name == "bundle.json" else raw
-            break
-    fair_raw = (info.get("config") or {}).get("fairness")
+def _read_run(run: str | Path | Run) -> _RunData:
+    """What the audit reads from a trained run (loaded once by ``riskmodel.models.load_run``)."""
+    r = load_run(run)
     return _RunData(
-        dir=d,
-        info=info,
-        predictions=pd.read_parquet(d / "predictions.parquet"),
-        feature_spec=spec,
-        fairness=FairnessConfig.model_validate(fair_raw) if fair_raw is not None else None,
-        eligibility=EligibilityConfig.model_validate(info.get("eligibility") or {}),
+        dir=r.dir,
+        info=r.info,
+        predictions=r.predictions,
+        feature_spec=r.feature_spec,
+        fairness=r.experiment.fairness,
+        eligibility=r.experiment.eligibility,
     )
 
 
@@ -206,7 +159,7 @@ def _selection(frame: pd.DataFrame, eligibility: Any) -> tuple[pd.Series, pd.Ser
     return ruled["eligible"].astype(bool), ~ruled["excluded_high_harm"].astype(bool), text
 
 
-def audit_run(run: str | Path, *, config: FairnessConfig | None = None) -> tuple[Path, Path]:
+def audit_run(run: str | Path | Run, *, config: FairnessConfig | None = None) -> tuple[Path, Path]:
     """Fairness audit of a trained run's test period; writes ``fairness.html/.json`` into the run.
 
     Selection is the experiment's eligibility rule; audit attributes are the configured ones

@@ -17,31 +17,33 @@ from typing import TYPE_CHECKING
 
 from riskmodel._lazy import lazy_exports
 
+#: public name -> the private module defining it (``module:attr`` when exported under another
+#: name); loaded on first use, so ``riskmodel --help`` and config loading stay light
 _WHERE = {
-    "FeatureConfig": "_config",
-    "RFGConfig": "_config",
-    "SevereConfig": "_config",
-    "forbidden_reason": "_config",
-    "AUDIT": "_catalog",
-    "BASELINES": "_catalog",
-    "GROUPS": "_catalog",
-    "KEYS": "_catalog",
-    "LABELS": "_catalog",
-    "TRUTH": "_catalog",
-    "FeatureDef": "_catalog",
-    "catalogue": "_catalog",
-    "FeatureTable": "_table",
-    "check_roles": "_table",
-    "load_feature_table": "_table",
     "DEFINITIONS": "_build",
     "STEPS": "_build",
     "build_cohort": "_build",
     "build_features": "_build",
     "build_scoring_features": "_build",
     "read_world": "_build",
+    "AUDIT": "_catalog",
+    "BASELINES": "_catalog",
+    "FeatureDef": "_catalog",
+    "GROUPS": "_catalog",
+    "KEYS": "_catalog",
+    "LABELS": "_catalog",
+    "TRUTH": "_catalog",
+    "catalogue": "_catalog",
+    "FeatureConfig": "_config",
+    "RFGConfig": "_config",
+    "SevereConfig": "_config",
+    "forbidden_reason": "_config",
+    "load_external_table": "_external",
     "AGE_BANDS": "_history",
     "FOLLOWUP_DAYS": "_history",
-    "load_external_table": "_external",
+    "FeatureTable": "_table",
+    "check_roles": "_table",
+    "load_feature_table": "_table",
 }
 
 __all__ = [
@@ -94,6 +96,5 @@ if TYPE_CHECKING:  # pragma: no cover
     from riskmodel.features._external import load_external_table
     from riskmodel.features._history import AGE_BANDS, FOLLOWUP_DAYS
     from riskmodel.features._table import FeatureTable, check_roles, load_feature_table
-
 
 __getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from riskmodel.data._contracts import (
+from riskmodel.data import (
     ContractResult,
     empty_rejects,
     validate_events,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from riskmodel.data._schema import OFFENCE_GROUPS
+from riskmodel.data import OFFENCE_GROUPS
 from riskmodel.schema import AUDIT_ATTRIBUTES as AUDIT
 from riskmodel.schema import KEYS, LABELS, TRUTH
 

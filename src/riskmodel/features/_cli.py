@@ -133,7 +133,7 @@ def _build(cfg, *, world, people, events, programmes, end_date, extract, table):
         if world is not None:
             result = build_cohort(world, cfg, progress=step)
         elif extract is not None:
-            from riskmodel.data._external import load_extract
+            from riskmodel.data import load_extract
 
             e = load_extract(extract)
             end = end_date or e.mapping.as_of
@@ -150,7 +150,7 @@ def _build(cfg, *, world, people, events, programmes, end_date, extract, table):
             result.rejects = e.rejects
             result.spec["counts"] = {**e.counts, **result.spec["counts"]}
         else:
-            from riskmodel.data._external import _read_raw
+            from riskmodel.data import read_raw as _read_raw
 
             frames = {"people": people, "events": events, "programmes": programmes}
             raw = {k: _read_raw(Path(v)) if v is not None else None for k, v in frames.items()}

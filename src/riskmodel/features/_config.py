@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from riskmodel._base import StrictModel
-from riskmodel.data._schema import OFFENCE_TYPES, SEVERE_OFFENCE_TYPES
+from riskmodel.data import OFFENCE_TYPES, SEVERE_OFFENCE_TYPES
 from riskmodel.features._catalog import GROUPS, catalogue
 from riskmodel.schema import forbidden_reason
 

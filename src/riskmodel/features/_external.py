@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from riskmodel.data._external import read_person_table
+from riskmodel.data import read_person_table
 from riskmodel.features._catalog import KEYS
 from riskmodel.features._config import refuse_forbidden
 from riskmodel.features._table import FeatureTable, check_roles

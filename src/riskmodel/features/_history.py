@@ -27,8 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from riskmodel.data._contracts import arrow_dates, position_in
-from riskmodel.data._schema import OFFENCE_GROUPS, OFFENCE_TYPES, RELATIONSHIPS
+from riskmodel.data import OFFENCE_GROUPS, OFFENCE_TYPES, RELATIONSHIPS, arrow_dates, position_in
 from riskmodel.features._config import FeatureConfig
 from riskmodel.schema import AGE_BANDS, age_band
 

@@ -62,7 +62,7 @@ class FeatureTable:
 
         Each file is written atomically; returns the directory.
         """
-        from riskmodel.data._io import write_csv, write_json, write_parquet
+        from riskmodel.data import write_csv, write_json, write_parquet
 
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
@@ -99,7 +99,7 @@ def load_feature_table(path: str | Path) -> FeatureTable:
             frame[col] = frame[col].astype("category")
     rejects = pd.DataFrame()
     if (path / "rejects.csv").exists():
-        from riskmodel.data._io import read_table
+        from riskmodel.data import read_table
 
         rejects = read_table(path / "rejects.csv", dtype=str)
     return FeatureTable(frame=frame, spec=spec, rejects=rejects)

@@ -10,14 +10,15 @@ Library API (the ``riskmodel train`` / ``promote`` commands call the same functi
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-# Names -> private module. Imported on first use, so `riskmodel --help` and `riskmodel.config`
-# (which needs only the config models) do not pay for LightGBM and scikit-learn.
-_LAZY = {
-    "HEADS": "_bundle",
+from riskmodel._lazy import lazy_exports
+
+#: public name -> the private module defining it (``module:attr`` when exported under another
+#: name); loaded on first use, so ``riskmodel --help`` and config loading stay light
+_WHERE = {
     "Calibrator": "_bundle",
+    "HEADS": "_bundle",
     "ModelBundle": "_bundle",
     "ModelIntegrityError": "_bundle",
     "load_bundle": "_bundle",
@@ -33,6 +34,7 @@ _LAZY = {
     "HEAD_LABELS": "_heads",
     "HEAD_TRUTH": "_heads",
     "CHAMPION": "_run",
+    "ERR_NO_RUN": "_run",
     "REGISTERED_NAMES": "_run",
     "Run": "_run",
     "TrainResult": "_run",
@@ -48,59 +50,19 @@ _LAZY = {
     "temporal_split": "_split",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'riskmodel.models' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"riskmodel.models.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
-
-
-if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
-    from riskmodel.models._bundle import (
-        HEADS,
-        Calibrator,
-        ModelBundle,
-        ModelIntegrityError,
-        load_bundle,
-        verify_bundle,
-    )
-    from riskmodel.models._config import BaselineConfig, HeadConfig, SplitConfig, TrainConfig
-    from riskmodel.models._data import PreparedData, prepare_data
-    from riskmodel.models._fit import Trained, fit_and_evaluate
-    from riskmodel.models._heads import HEAD_LABELS, HEAD_TRUTH
-    from riskmodel.models._run import (
-        CHAMPION,
-        REGISTERED_NAMES,
-        Run,
-        TrainResult,
-        list_runs,
-        load_run,
-        promote,
-        resolve_model,
-        train_experiment,
-        train_table,
-    )
-    from riskmodel.models._split import Split, make_split, random_split, temporal_split
-
 __all__ = [
+    "BaselineConfig",
     "CHAMPION",
+    "Calibrator",
+    "ERR_NO_RUN",
     "HEADS",
     "HEAD_LABELS",
     "HEAD_TRUTH",
-    "REGISTERED_NAMES",
-    "BaselineConfig",
-    "Calibrator",
     "HeadConfig",
     "ModelBundle",
     "ModelIntegrityError",
     "PreparedData",
+    "REGISTERED_NAMES",
     "Run",
     "Split",
     "SplitConfig",
@@ -121,3 +83,33 @@ __all__ = [
     "train_table",
     "verify_bundle",
 ]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from riskmodel.models._bundle import (
+        HEADS,
+        Calibrator,
+        ModelBundle,
+        ModelIntegrityError,
+        load_bundle,
+        verify_bundle,
+    )
+    from riskmodel.models._config import BaselineConfig, HeadConfig, SplitConfig, TrainConfig
+    from riskmodel.models._data import PreparedData, prepare_data
+    from riskmodel.models._fit import Trained, fit_and_evaluate
+    from riskmodel.models._heads import HEAD_LABELS, HEAD_TRUTH
+    from riskmodel.models._run import (
+        CHAMPION,
+        ERR_NO_RUN,
+        REGISTERED_NAMES,
+        Run,
+        TrainResult,
+        list_runs,
+        load_run,
+        promote,
+        resolve_model,
+        train_experiment,
+        train_table,
+    )
+    from riskmodel.models._split import Split, make_split, random_split, temporal_split
+
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())

@@ -20,7 +20,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from riskmodel.data._io import write_json, write_text
+from riskmodel.data import write_json, write_text
 from riskmodel.notice import PERMITTED_USE_NOTICE
 from riskmodel.provenance import sha256_bytes, sha256_file
 

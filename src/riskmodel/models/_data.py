@@ -87,7 +87,7 @@ def _build_into(final: Path, build: Callable[[Path], None]) -> Path:
 
 def world_key(experiment: Any) -> tuple[Any, str]:
     """The world config the experiment names (seed override applied) and its cache key."""
-    from riskmodel.config import load_world_config
+    from riskmodel.synth import load_world_config
 
     overrides = {"seed": experiment.world_seed} if experiment.world_seed is not None else {}
     world_cfg = load_world_config(experiment.world, **overrides)

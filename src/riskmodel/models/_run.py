@@ -20,16 +20,27 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+import riskmodel
+from riskmodel import tracking
+from riskmodel.config import validate_mapping
+from riskmodel.data import write_json, write_parquet
+from riskmodel.experiment import ExperimentConfig, load_experiment
 from riskmodel.models._bundle import HEADS, ModelBundle, load_bundle
+from riskmodel.models._data import PreparedData, prepare_data
 from riskmodel.models._fit import Trained, fit_and_evaluate
+from riskmodel.models._report import write_training_report
+from riskmodel.notice import PERMITTED_USE_NOTICE
+from riskmodel.paths import cache_dir, reports_dir
+from riskmodel.provenance import frame_fingerprint, package_versions
 
 REGISTERED_NAMES = {"reoffend": "riskmodel-reoffend", "severe": "riskmodel-severe"}
 CHAMPION = "champion"
 
 ERR_NO_RUN = (
-    "no trained run {ref!r}: expected {path} (run `riskmodel train` first, or `riskmodel runs` "
-    "to list runs)"
+    "run {run!r} not found: no run.json in {dir} (train one with `riskmodel train`; "
+    "`riskmodel runs` lists the runs)"
 )
+ERR_RUN_NO_PREDICTIONS = "{path}: the run has no test-period predictions; retrain it"
 ERR_RUN_NO_SHA = (
     "{path}: run.json has no bundle_manifest_sha256; refusing to load an unverifiable model"
 )
@@ -60,22 +71,47 @@ class TrainResult:
     registered: dict[str, str] | None = None
 
 
+@dataclass(frozen=True, eq=False)
 class Run:
-    """A trained run read back from ``reports/<run id>/`` (bundle verified on load)."""
+    """A trained run read back from ``reports/<run id>/``, once, by :func:`load_run`.
 
-    def __init__(self, directory: Path, info: dict[str, Any], bundle: ModelBundle) -> None:
-        self.dir = directory
-        self.info = info
-        self.bundle = bundle
+    Attributes
+    ----------
+    dir : the run directory
+    info : ``run.json`` as written by :func:`train_table`
+    bundle : the model bundle, verified against ``run.json``'s manifest SHA-256
+    experiment : the validated :class:`riskmodel.experiment.ExperimentConfig` it was trained with
+    world_dir : the synthetic world it was trained on (``None`` for an external table)
+
+    ``predictions`` (test period) and ``metrics`` are read on first use; ``fairness`` (the audit's
+    ``fairness.json``) is read each time, since the audit writes it after the run is loaded.
+    """
+
+    dir: Path
+    info: dict[str, Any]
+    bundle: ModelBundle
+    experiment: ExperimentConfig
 
     @property
     def id(self) -> str:
         return str(self.info["run_id"])
 
+    @property
+    def run_id(self) -> str:
+        return self.id
+
+    @property
+    def world_dir(self) -> Path | None:
+        world = self.info.get("world_dir")
+        return Path(world) if world else None
+
     @cached_property
     def predictions(self) -> pd.DataFrame:
         """Test-period rows: feature-table columns + ``p_reoffend``, ``p_severe``, ``score_*``."""
-        return pd.read_parquet(self.dir / "predictions.parquet")
+        path = self.dir / "predictions.parquet"
+        if not path.exists():
+            raise FileNotFoundError(ERR_RUN_NO_PREDICTIONS.format(path=path))
+        return pd.read_parquet(path)
 
     @cached_property
     def metrics(self) -> dict[str, Any]:
@@ -85,39 +121,48 @@ class Run:
 
     @property
     def feature_spec(self) -> dict[str, Any]:
-        return self.bundle.feature_spec
+        return self.bundle.feature_spec or {}
 
-    @cached_property
-    def experiment(self) -> Any:
-        from riskmodel.config import ExperimentConfig
-
-        return ExperimentConfig.model_validate(self.info["config"])
+    @property
+    def fairness(self) -> dict[str, Any] | None:
+        """The fairness audit's ``fairness.json``, when the run has been audited."""
+        path = self.dir / "fairness.json"
+        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
     def __repr__(self) -> str:
         return f"Run({self.id!r}, dir={str(self.dir)!r})"
 
 
-def _run_dir(run: str | Path) -> Path:
-    from riskmodel.paths import reports_dir
-
+def run_dir(run: str | Path) -> Path:
+    """The directory of ``run``: a run directory (holding ``run.json``) or a run id under
+    ``reports/``."""
     p = Path(run)
     if p.is_dir() and (p / "run.json").exists():
         return p
     d = reports_dir() / str(run)
     if (d / "run.json").exists():
         return d
-    raise FileNotFoundError(ERR_NO_RUN.format(ref=str(run), path=d / "run.json"))
+    raise FileNotFoundError(ERR_NO_RUN.format(run=str(run), dir=d))
 
 
-def load_run(run: str | Path) -> Run:
-    """Read a trained run by id or directory; its bundle must match the hash in ``run.json``."""
-    d = _run_dir(run)
+def load_run(run: str | Path | Run) -> Run:
+    """Read a trained run by id or directory (a :class:`Run` is returned as it is).
+
+    The bundle must match the hash in ``run.json``; the recorded config is validated into the
+    experiment's config model, so a stage reads its settings from ``run.experiment``.
+    """
+    if isinstance(run, Run):
+        return run
+    d = run_dir(run)
     info = json.loads((d / "run.json").read_text(encoding="utf-8"))
     sha = info.get("bundle_manifest_sha256")
     if not sha:
         raise ValueError(ERR_RUN_NO_SHA.format(path=d / "run.json"))
     bundle = load_bundle(d / "model", expected_manifest_sha256=sha)
-    return Run(d, info, bundle)
+    experiment = validate_mapping(
+        info.get("config"), ExperimentConfig, source=str(d / "run.json"), key="config"
+    )
+    return Run(dir=d, info=info, bundle=bundle, experiment=experiment)
 
 
 def resolve_model(ref: str) -> tuple[Path, str | None]:
@@ -128,12 +173,9 @@ def resolve_model(ref: str) -> tuple[Path, str | None]:
     references return ``reports/<run id>/model`` (downloaded from the run's MLflow artifacts when
     not present locally) and the hash tagged on the model version.
     """
-    from riskmodel.paths import cache_dir, reports_dir
 
     ref = str(ref)
     if ref.startswith("models:/"):
-        from riskmodel import tracking
-
         name = ref.removeprefix("models:/").split("@")[0].split("/")[0]
         if name not in REGISTERED_NAMES.values():
             raise ValueError(
@@ -172,16 +214,18 @@ def resolve_model(ref: str) -> tuple[Path, str | None]:
     raise FileNotFoundError(ERR_UNKNOWN_REF.format(ref=ref))
 
 
-def promote(run_id: str, *, alias: str = CHAMPION) -> None:
+def promote(run: str | Run, *, alias: str = CHAMPION) -> None:
     """Point ``alias`` of both registered models at the versions this run registered.
 
-    The run's bundle is verified first when its directory is present.
+    ``run``: a loaded :class:`Run`, or a run id whose bundle is verified first when its
+    directory is present.
     """
-    from riskmodel import tracking
-    from riskmodel.paths import reports_dir
-
-    if (reports_dir() / run_id / "run.json").exists():
-        load_run(run_id)  # refuses a tampered bundle
+    if isinstance(run, Run):
+        run_id = run.id
+    else:
+        run_id = str(run)
+        if (reports_dir() / run_id / "run.json").exists():
+            load_run(run_id)  # refuses a tampered bundle
     versions: dict[str, str] = {}
     for head, name in REGISTERED_NAMES.items():
         found = tracking.versions_of_run(run_id, name)
@@ -194,7 +238,6 @@ def promote(run_id: str, *, alias: str = CHAMPION) -> None:
 
 def list_runs() -> list[dict[str, Any]]:
     """Trained runs in the reports directory, newest first, with headline figures."""
-    from riskmodel.paths import reports_dir
 
     rows = []
     root = reports_dir()
@@ -271,8 +314,8 @@ def _registered_metadata(bundle: ModelBundle, sha: str, run_id: str) -> dict[str
 
 
 def train_table(
-    data: Any,
-    experiment: Any,
+    data: PreparedData,
+    experiment: ExperimentConfig,
     *,
     experiment_file: str | Path | None = None,
     progress: Progress | None = None,
@@ -282,13 +325,6 @@ def train_table(
     ``data`` is a :class:`riskmodel.models._data.PreparedData` (a feature table and where it
     came from); ``train_experiment`` builds it from an experiment file.
     """
-    import riskmodel
-    from riskmodel import tracking
-    from riskmodel.data import write_json, write_parquet
-    from riskmodel.models._report import write_training_report
-    from riskmodel.notice import PERMITTED_USE_NOTICE
-    from riskmodel.paths import reports_dir
-    from riskmodel.provenance import frame_fingerprint, package_versions
 
     say = progress or (lambda _msg: None)
     fingerprint = frame_fingerprint(data.frame)
@@ -404,9 +440,6 @@ def train_experiment(
 
     Builds (or reuses from the cache) the world and the feature table the experiment names.
     """
-    from riskmodel.config import load_experiment
-    from riskmodel.models._data import prepare_data
-
     experiment = load_experiment(experiment_path)
     data = prepare_data(experiment, progress=progress)
     return train_table(data, experiment, experiment_file=experiment_path, progress=progress)

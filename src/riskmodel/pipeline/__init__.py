@@ -5,8 +5,29 @@ audit -> explanations and model card -> an eligibility list scored from the cham
 world's latest cohort. Each step is the same library call its own command makes.
 """
 
-from riskmodel.pipeline._run import STEPS, PipelineResult, run_pipeline
+from __future__ import annotations
 
-STEPS_COUNT = len(STEPS)
+from typing import TYPE_CHECKING
 
-__all__ = ["STEPS", "STEPS_COUNT", "PipelineResult", "run_pipeline"]
+from riskmodel._lazy import lazy_exports
+
+#: public name -> the private module defining it (``module:attr`` when exported under another
+#: name); loaded on first use, so ``riskmodel --help`` and config loading stay light
+_WHERE = {
+    "PipelineResult": "_run",
+    "STEPS": "_run",
+    "STEPS_COUNT": "_run",
+    "run_pipeline": "_run",
+}
+
+__all__ = [
+    "PipelineResult",
+    "STEPS",
+    "STEPS_COUNT",
+    "run_pipeline",
+]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from riskmodel.pipeline._run import STEPS, STEPS_COUNT, PipelineResult, run_pipeline
+
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())

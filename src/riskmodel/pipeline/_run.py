@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -9,7 +10,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from riskmodel.explain import explain_run
+from riskmodel.fairness import audit_run
+from riskmodel.models import CHAMPION, REGISTERED_NAMES, load_run, promote, train_experiment
 from riskmodel.notice import PERMITTED_PURPOSE
+from riskmodel.paths import reports_dir
+from riskmodel.scoring import score_cohort
 
 STEPS = (
     "train (world, features, both heads, baselines, MLflow)",
@@ -17,6 +23,17 @@ STEPS = (
     "fairness audit",
     "explanations and model card",
     "score the latest cohort into an eligibility list",
+)
+STEPS_COUNT = len(STEPS)
+
+#: the figures the pipeline prints at the end (keys of metrics.json)
+HEADLINE = (
+    "test.reoffend.auc.model",
+    "test.reoffend.auc.rfg",
+    "test.reoffend.auc.logistic",
+    "test.reoffend.auc.oracle",
+    "test.reoffend.ece.model",
+    "test.severe.auc.model",
 )
 
 
@@ -32,9 +49,7 @@ class PipelineResult:
 
 def _latest_scoring_date(world_dir: Path) -> date:
     """The world's last day: the cohort a coordinator would be handed today."""
-    import json
-
-    manifest = json.loads((world_dir / "manifest.json").read_text())
+    manifest = json.loads((world_dir / "manifest.json").read_text(encoding="utf-8"))
     return date.fromisoformat(str(manifest["end_date"]))
 
 
@@ -45,13 +60,12 @@ def run_pipeline(
     step: Callable[[str], None] | None = None,
     user: str | None = None,
 ) -> PipelineResult:
-    """Run the whole default job for one experiment; returns where everything landed."""
-    from riskmodel.explain import explain_run
-    from riskmodel.fairness import audit_run
-    from riskmodel.models import load_run, promote, train_experiment
-    from riskmodel.paths import reports_dir
-    from riskmodel.scoring import score_cohort
+    """Run the whole default job for one experiment; returns where everything landed.
 
+    The trained run is loaded once (bundle verified, experiment validated) and handed to every
+    later step, so each reads its settings (``fairness``, ``explain.sample``, ``eligibility``)
+    from the experiment the run was trained with.
+    """
     say = step or (lambda _msg: None)
     timings: dict[str, float] = {}
 
@@ -63,30 +77,30 @@ def run_pipeline(
         return out
 
     trained = timed(STEPS[0], lambda: train_experiment(experiment_path))
-    run_id = trained.run_id
-    timed(STEPS[1], lambda: promote(run_id))
-    fairness_html, fairness_json = timed(STEPS[2], lambda: audit_run(run_id))
-    explained = timed(STEPS[3], lambda: explain_run(run_id))
+    run = load_run(trained.run_dir)
+    timed(STEPS[1], lambda: promote(run))
+    fairness_html, _ = timed(STEPS[2], lambda: audit_run(run))
+    explained = timed(STEPS[3], lambda: explain_run(run, sample=run.experiment.explain.sample))
 
-    run = load_run(run_id)
     outputs: dict[str, Path] = {
-        "training report": trained.run_dir / "report.html",
-        "metrics": trained.run_dir / "metrics.json",
+        "training report": run.dir / "report.html",
+        "metrics": run.dir / "metrics.json",
         "fairness report": Path(fairness_html),
         **{k: Path(v) for k, v in explained.items()},
     }
     eligibility_dir = None
-    world_dir = run.info.get("world_dir")
-    if world_dir:
-        as_of = _latest_scoring_date(Path(world_dir))
+    headline_counts = None
+    if run.world_dir is not None:
+        world_dir = run.world_dir
+        as_of = _latest_scoring_date(world_dir)
         eligibility_dir = (
-            (out_root or reports_dir()) / "eligibility" / f"{run_id}_{as_of.isoformat()}"
+            (out_root or reports_dir()) / "eligibility" / f"{run.id}_{as_of.isoformat()}"
         )
         scored = timed(
             STEPS[4],
             lambda: score_cohort(
-                model="models:/riskmodel-reoffend@champion",
-                cohort=Path(world_dir),
+                model=f"models:/{REGISTERED_NAMES['reoffend']}@{CHAMPION}",
+                cohort=world_dir,
                 purpose=PERMITTED_PURPOSE,
                 capacity=run.experiment.eligibility.capacity,
                 out_dir=eligibility_dir,
@@ -98,22 +112,9 @@ def run_pipeline(
         outputs["eligibility list"] = eligibility_dir / "eligibility_list.csv"
         outputs["eligibility summary"] = eligibility_dir / "summary.html"
         headline_counts = getattr(scored, "counts", None)
-    else:
-        headline_counts = None
 
     m = trained.metrics
-    headline = {
-        k: m.get(k)
-        for k in (
-            "test.reoffend.auc.model",
-            "test.reoffend.auc.rfg",
-            "test.reoffend.auc.logistic",
-            "test.reoffend.auc.oracle",
-            "test.reoffend.ece.model",
-            "test.severe.auc.model",
-        )
-        if k in m
-    }
+    headline = {k: m[k] for k in HEADLINE if k in m}
     if headline_counts:
         headline["eligibility.counts"] = headline_counts
-    return PipelineResult(run_id, trained.run_dir, eligibility_dir, outputs, headline, timings)
+    return PipelineResult(run.id, run.dir, eligibility_dir, outputs, headline, timings)

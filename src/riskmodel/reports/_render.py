@@ -14,7 +14,7 @@ from typing import Any
 
 import jinja2
 
-from riskmodel.data._io import write_json, write_text
+from riskmodel.data import write_json, write_text
 from riskmodel.notice import PERMITTED_PURPOSE, PERMITTED_USE_NOTICE, PROHIBITED_USES
 
 _ENV = jinja2.Environment(

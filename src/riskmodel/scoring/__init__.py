@@ -11,9 +11,12 @@ does not pay for pandas.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from riskmodel._lazy import lazy_exports
+
+#: public name -> the private module defining it (``module:attr`` when exported under another
+#: name); loaded on first use, so ``riskmodel --help`` and config loading stay light
 _WHERE = {
     "AuditLog": "_audit_log",
     "AuditLogError": "_audit_log",
@@ -28,11 +31,11 @@ _WHERE = {
 }
 
 __all__ = [
-    "LIST_COLUMNS",
-    "STEPS",
     "AuditLog",
     "AuditLogError",
+    "LIST_COLUMNS",
     "PurposeRefused",
+    "STEPS",
     "ScoringResult",
     "VerifyReport",
     "check_purpose",
@@ -45,14 +48,4 @@ if TYPE_CHECKING:  # pragma: no cover
     from riskmodel.scoring._purpose import PurposeRefused, check_purpose
     from riskmodel.scoring._score import LIST_COLUMNS, STEPS, ScoringResult, score_cohort
 
-
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        value = getattr(importlib.import_module(f"riskmodel.scoring.{_WHERE[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'riskmodel.scoring' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_WHERE])
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())

@@ -451,8 +451,7 @@ def _cohort_from_people_events(
     record has a rejected row, and build the features as of the scoring date with the feature
     configuration the model was trained with."""
     from riskmodel.data import validate_events, validate_people, validate_programmes
-    from riskmodel.features import build_scoring_features
-    from riskmodel.features._config import FeatureConfig
+    from riskmodel.features import FeatureConfig, build_scoring_features
 
     hashes = {label: sha256_file(p) for label, p in sorted(files.items())}
     raw = {label: _read_contract_table(p) for label, p in files.items()}

@@ -15,15 +15,18 @@ from typing import TYPE_CHECKING
 
 from riskmodel._lazy import lazy_exports
 
+#: public name -> the private module defining it (``module:attr`` when exported under another
+#: name); loaded on first use, so ``riskmodel --help`` and config loading stay light
 _WHERE = {
+    "calibration_report": "_calibration",
     "CalibrationTarget": "_config",
     "WorldConfig": "_config",
-    "World": "_world",
-    "generate_world": "_world",
+    "load_world_config": "_config",
     "load_world": "_store",
     "verify_world": "_store",
     "write_world": "_store",
-    "calibration_report": "_calibration",
+    "World": "_world",
+    "generate_world": "_world",
 }
 
 __all__ = [
@@ -33,15 +36,15 @@ __all__ = [
     "calibration_report",
     "generate_world",
     "load_world",
+    "load_world_config",
     "verify_world",
     "write_world",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
     from riskmodel.synth._calibration import calibration_report
-    from riskmodel.synth._config import CalibrationTarget, WorldConfig
+    from riskmodel.synth._config import CalibrationTarget, WorldConfig, load_world_config
     from riskmodel.synth._store import load_world, verify_world, write_world
     from riskmodel.synth._world import World, generate_world
-
 
 __getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())

@@ -46,9 +46,8 @@ def register(app: typer.Typer) -> None:
         from rich.table import Table
 
         from riskmodel._cli_common import progress
-        from riskmodel.config import load_world_config
         from riskmodel.paths import configs_dir, synthetic_data_dir
-        from riskmodel.synth import generate_world, write_world
+        from riskmodel.synth import generate_world, load_world_config, write_world
         from riskmodel.synth._report import show
 
         with user_errors():

@@ -9,12 +9,14 @@ is validated here before anything runs. Errors name the path of the faulty field
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from riskmodel._base import StrictModel
-from riskmodel.data._schema import AREAS, ETHNICITIES, RELATIONSHIPS, SEVERE_OFFENCE_TYPES, SEXES
+from riskmodel.config import load_config
+from riskmodel.data import AREAS, ETHNICITIES, RELATIONSHIPS, SEVERE_OFFENCE_TYPES, SEXES
 
 Sex = Literal[SEXES]  # same values as the contract (Literal unpacks the tuple)
 Ethnicity = Literal[ETHNICITIES]
@@ -458,6 +460,11 @@ class WorldConfig(StrictModel):
         return self
 
 
+def load_world_config(path: str | Path, **overrides: Any) -> WorldConfig:
+    """Load a world file (``configs/world/*.yaml``); ``overrides`` (non-None) replace top keys."""
+    return load_config(path, WorldConfig, **overrides)
+
+
 __all__ = [
     "AREAS",
     "DA_TYPES",
@@ -467,4 +474,5 @@ __all__ = [
     "SEXES",
     "CalibrationTarget",
     "WorldConfig",
+    "load_world_config",
 ]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from riskmodel.data._schema import (
+from riskmodel.data import (
     AREAS,
     ETHNICITIES,
     RELATIONSHIPS,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from riskmodel.data._schema import AREAS, ETHNICITIES, SEXES
+from riskmodel.data import AREAS, ETHNICITIES, SEXES
 from riskmodel.synth._params import YEAR, WorldParams
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 
 from riskmodel import __version__
 from riskmodel.config import validate_mapping
-from riskmodel.data._io import write_json, write_parquet, write_text
+from riskmodel.data import write_json, write_parquet, write_text
 from riskmodel.notice import PERMITTED_USE_NOTICE
 from riskmodel.provenance import sha256_file
 from riskmodel.synth._config import WorldConfig

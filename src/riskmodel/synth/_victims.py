@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from riskmodel.data._schema import RELATIONSHIPS
+from riskmodel.data import RELATIONSHIPS
 from riskmodel.synth._params import YEAR, WorldParams
 from riskmodel.synth._population import Perpetrators
 
@@ -136,7 +136,7 @@ def draw_households(
 def _ethnicity_draw(
     params: WorldParams, area: np.ndarray, rng: np.random.Generator, shape: tuple[int, int]
 ) -> np.ndarray:
-    from riskmodel.data._schema import AREAS, ETHNICITIES
+    from riskmodel.data import AREAS, ETHNICITIES
 
     pop = params.cfg.population
     u = rng.random(shape)

@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from riskmodel.data._schema import AREAS, ETHNICITIES, OFFENCE_TYPES, RELATIONSHIPS, SEXES
+from riskmodel.data import AREAS, ETHNICITIES, OFFENCE_TYPES, RELATIONSHIPS, SEXES
 from riskmodel.provenance import rng
 from riskmodel.synth._config import WorldConfig
 from riskmodel.synth._offending import nonda_offences
