@@ -31,6 +31,7 @@ from riskmodel.features._history import (
 )
 from riskmodel.features._table import FeatureTable, check_roles
 from riskmodel.notice import PERMITTED_USE_NOTICE
+from riskmodel.synth import verify_world
 
 STEPS: tuple[str, ...] = (
     "checking the data contracts",
@@ -432,20 +433,24 @@ def _read_parquet(path: Path) -> pd.DataFrame:
 
 
 def read_world(path: str | Path) -> dict[str, Any]:
-    """The tables of a world folder and its end date (``manifest.json``)."""
+    """The tables of a world folder and its end date (``manifest.json``).
+
+    A manifest that lists the world's files (every generated world) is checked first: each file
+    must match its SHA-256, or the error names the file that does not.
+    """
     path = Path(path)
     if not (path / "people.parquet").exists() or not (path / "events.parquet").exists():
         raise FileNotFoundError(ERR_WORLD_MISSING.format(path=path))
-    out: dict[str, Any] = {"names": {}}
+    manifest: dict[str, Any] = {}
+    if (path / "manifest.json").exists():
+        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+        if "files" in manifest:
+            verify_world(path)
+    out: dict[str, Any] = {"names": {}, "end_date": manifest.get("end_date")}
     for table in ("people", "events", "programmes", "truth"):
         f = path / f"{table}.parquet"
         out[table] = _read_parquet(f) if f.exists() else None
         out["names"][table] = str(f)
-    manifest = path / "manifest.json"
-    end = None
-    if manifest.exists():
-        end = json.loads(manifest.read_text(encoding="utf-8")).get("end_date")
-    out["end_date"] = end
     return out
 
 

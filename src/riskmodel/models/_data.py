@@ -1,7 +1,9 @@
 """From an experiment file to a feature table: build the world and the features when missing.
 
-Worlds are cached under ``.cache/worlds/<hash>/`` and feature tables under
-``.cache/features/<hash>/`` (``riskmodel.paths.cache_dir``). The world key hashes the world config,
+Worlds are generated into ``synthetic_data/<world name>-<hash>/`` (the one home of generated
+worlds, ``riskmodel.paths.synthetic_data_dir``) and feature tables cached under
+``.cache/features/<hash>/`` (``riskmodel.paths.cache_dir``). A world found already generated is
+checked against its manifest before use. The world key hashes the world config,
 its seed and scale, and the source code of the ``synth`` package; the features key adds the
 feature config and the ``features`` source code, so editing the generator or the feature builder
 never serves a stale table. Each entry is built in a temporary folder and renamed into place, so
@@ -20,8 +22,10 @@ from typing import Any
 
 import pandas as pd
 
-from riskmodel.paths import cache_dir
+from riskmodel.features import build_cohort
+from riskmodel.paths import cache_dir, synthetic_data_dir
 from riskmodel.provenance import config_hash
+from riskmodel.synth import generate_world, load_world_config, verify_world, write_world
 
 WORLD_DONE = "manifest.json"
 FEATURES_DONE = ("features.parquet", "feature_spec.json")
@@ -87,8 +91,6 @@ def _build_into(final: Path, build: Callable[[Path], None]) -> Path:
 
 def world_key(experiment: Any) -> tuple[Any, str]:
     """The world config the experiment names (seed override applied) and its cache key."""
-    from riskmodel.synth import load_world_config
-
     overrides = {"seed": experiment.world_seed} if experiment.world_seed is not None else {}
     world_cfg = load_world_config(experiment.world, **overrides)
     key = config_hash(
@@ -115,10 +117,8 @@ def ensure_world(experiment: Any, *, progress: Progress | None = None) -> tuple[
     """The cached world folder for the experiment, generated when missing."""
     say = progress or (lambda _msg: None)
     world_cfg, wkey = world_key(experiment)
-    wdir = cache_dir() / "worlds" / wkey
+    wdir = synthetic_data_dir() / f"{world_cfg.name}-{wkey}"
     if not (wdir / WORLD_DONE).exists():
-        from riskmodel.synth import generate_world, write_world
-
         say(f"generating the world {getattr(world_cfg, 'name', '')} (scale {experiment.scale})")
 
         def _build(tmp: Path) -> None:
@@ -132,7 +132,8 @@ def ensure_world(experiment: Any, *, progress: Progress | None = None) -> tuple[
 
         _build_into(wdir, _build)
     else:
-        say(f"using the cached world {wdir}")
+        say(f"using the world already generated in {wdir} (checking its manifest)")
+        verify_world(wdir)  # a world changed after it was written is refused, file named
     return wdir, wkey
 
 
@@ -144,8 +145,6 @@ def ensure_features(
     fkey = features_key(experiment, wkey)
     fdir = cache_dir() / "features" / fkey
     if not all((fdir / f).exists() for f in FEATURES_DONE):
-        from riskmodel.features import build_cohort
-
         say("building point-in-time features")
 
         def _build(tmp: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from riskmodel.models import CHAMPION, REGISTERED_NAMES, load_run, promote, trai
 from riskmodel.notice import PERMITTED_PURPOSE
 from riskmodel.paths import reports_dir
 from riskmodel.scoring import score_cohort
+from riskmodel.synth import verify_world
 
 STEPS = (
     "train (world, features, both heads, baselines, MLflow)",
@@ -48,8 +48,9 @@ class PipelineResult:
 
 
 def _latest_scoring_date(world_dir: Path) -> date:
-    """The world's last day: the cohort a coordinator would be handed today."""
-    manifest = json.loads((world_dir / "manifest.json").read_text(encoding="utf-8"))
+    """The world's last day: the cohort a coordinator would be handed today. The world is read
+    through its door: every file is checked against the manifest before it is scored."""
+    manifest = verify_world(world_dir)
     return date.fromisoformat(str(manifest["end_date"]))
 
 

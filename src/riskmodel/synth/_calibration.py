@@ -8,10 +8,11 @@ small test world is judged fairly.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import warnings
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -19,10 +20,23 @@ import pandas as pd
 from riskmodel.data import AREAS, SEVERE_OFFENCE_TYPES
 from riskmodel.evaluation import expected_calibration_error
 from riskmodel.schema import age_band
-from riskmodel.synth._config import CalibrationTarget
+from riskmodel.synth._config import CalibrationTarget, WorldConfig
 
-if TYPE_CHECKING:
-    from riskmodel.synth._world import World
+
+class World(Protocol):
+    """What the calibration report reads of a world (``riskmodel.synth.World``), named here so
+    the report does not import the generator that calls it."""
+
+    people: pd.DataFrame
+    events: pd.DataFrame
+    truth: pd.DataFrame
+    config: WorldConfig
+    scale: float
+    start_date: dt.date
+    end_date: dt.date
+    stats: dict[str, Any]
+    calibration: list[dict[str, Any]]
+
 
 ENTRY_KEYS = ("name", "target", "generated", "tolerance", "ok", "source", "note")
 WEST_KENT = ("Sevenoaks", "Tonbridge and Malling", "Tunbridge Wells")

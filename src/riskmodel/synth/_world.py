@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 
 from riskmodel.data import AREAS, ETHNICITIES, OFFENCE_TYPES, RELATIONSHIPS, SEXES
 from riskmodel.provenance import rng
+from riskmodel.synth._calibration import calibration_entries
 from riskmodel.synth._config import WorldConfig
 from riskmodel.synth._offending import nonda_offences
 from riskmodel.synth._params import (
@@ -164,8 +165,6 @@ def generate_world(
         keep_incidents=keep_incidents,
     )
     say("calibration report", 0.97)
-    from riskmodel.synth._calibration import calibration_entries
-
     world.calibration = calibration_entries(world)
     say("done", 1.0)
     return world
