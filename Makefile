@@ -39,9 +39,10 @@ test: $(STAMP) browser ## run the test suite (installs headless Chromium for the
 bench: $(STAMP) ## write performance figures to reports/bench/*.json
 	$(BIN)/python -m benchmarks
 
-lint: $(STAMP) ## ruff: lint and format check
+lint: $(STAMP) ## ruff (lint, format check) and import-linter (the layers in the README's Layout)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/lint-imports --no-cache --no-logo
 
 ui: $(STAMP) ## MLflow UI on http://127.0.0.1:5000 over the project's store
 	$(BIN)/mlflow ui --backend-store-uri "$${MLFLOW_TRACKING_URI:-sqlite:///$(CURDIR)/mlflow.db}" --host 127.0.0.1 --port 5000

@@ -31,6 +31,7 @@ from riskmodel.explain._reasons import feature_labels, reasons_from_contribution
 from riskmodel.explain._run import RunView, load_run_view
 from riskmodel.provenance import package_versions
 from riskmodel.reports import write_report
+from riskmodel.tracking import log_run_artifacts
 
 EXPLAIN_JSON_KEYS = (
     "permitted_use",
@@ -192,8 +193,6 @@ def explain_run(
     returns ``{what: path}``. ``sample`` caps the rows SHAP is computed on; ``step`` is told the
     name of each stage as it starts (for progress display).
     """
-    from riskmodel.explain._mlflow import log_artifacts
-
     say = step or (lambda _m: None)
     say("loading the run")
     view = load_run_view(run)
@@ -262,5 +261,9 @@ def explain_run(
     say("writing the model card, transparency record and datasheet")
     out = {"explanation report": html, "explanation data": js, **write_model_card(view)}
     say("logging to MLflow")
-    log_artifacts(str(view.info.get("mlflow_run_id") or view.run_id), list(out.values()))
+    log_run_artifacts(
+        str(view.info.get("mlflow_run_id") or view.run_id),
+        list(out.values()),
+        artifact_path="explain",
+    )
     return out
