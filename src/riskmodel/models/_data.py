@@ -18,14 +18,18 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from riskmodel.features import build_cohort
+from riskmodel.features import build_cohort, load_external_table, load_feature_table
 from riskmodel.paths import cache_dir, synthetic_data_dir
 from riskmodel.provenance import config_hash
 from riskmodel.synth import generate_world, load_world_config, verify_world, write_world
+
+if TYPE_CHECKING:  # annotations only: the experiment sits at the top layer
+    from riskmodel.experiment import ExperimentConfig
+    from riskmodel.synth import WorldConfig
 
 WORLD_DONE = "manifest.json"
 FEATURES_DONE = ("features.parquet", "feature_spec.json")
@@ -89,7 +93,7 @@ def _build_into(final: Path, build: Callable[[Path], None]) -> Path:
     return final
 
 
-def world_key(experiment: Any) -> tuple[Any, str]:
+def world_key(experiment: ExperimentConfig) -> tuple[WorldConfig, str]:
     """The world config the experiment names (seed override applied) and its cache key."""
     overrides = {"seed": experiment.world_seed} if experiment.world_seed is not None else {}
     world_cfg = load_world_config(experiment.world, **overrides)
@@ -103,7 +107,7 @@ def world_key(experiment: Any) -> tuple[Any, str]:
     return world_cfg, key
 
 
-def features_key(experiment: Any, wkey: str) -> str:
+def features_key(experiment: ExperimentConfig, wkey: str) -> str:
     return config_hash(
         {
             "world": wkey,
@@ -113,7 +117,9 @@ def features_key(experiment: Any, wkey: str) -> str:
     )
 
 
-def ensure_world(experiment: Any, *, progress: Progress | None = None) -> tuple[Path, str]:
+def ensure_world(
+    experiment: ExperimentConfig, *, progress: Progress | None = None
+) -> tuple[Path, str]:
     """The cached world folder for the experiment, generated when missing."""
     say = progress or (lambda _msg: None)
     world_cfg, wkey = world_key(experiment)
@@ -138,7 +144,11 @@ def ensure_world(experiment: Any, *, progress: Progress | None = None) -> tuple[
 
 
 def ensure_features(
-    experiment: Any, world_dir: Path, wkey: str, *, progress: Progress | None = None
+    experiment: ExperimentConfig,
+    world_dir: Path,
+    wkey: str,
+    *,
+    progress: Progress | None = None,
 ) -> tuple[Path, str]:
     """The cached feature table for the experiment's world and feature config."""
     say = progress or (lambda _msg: None)
@@ -159,12 +169,10 @@ def ensure_features(
     return fdir, fkey
 
 
-def prepare_data(experiment: Any, *, progress: Progress | None = None) -> PreparedData:
+def prepare_data(experiment: ExperimentConfig, *, progress: Progress | None = None) -> PreparedData:
     """Load (building when needed) the feature table the experiment trains on."""
     say = progress or (lambda _msg: None)
     if experiment.table is not None:
-        from riskmodel.features import load_external_table
-
         say(f"loading the external table {experiment.table}")
         table = load_external_table(experiment.table)
         spec = spec_dict(table.spec)
@@ -175,8 +183,6 @@ def prepare_data(experiment: Any, *, progress: Progress | None = None) -> Prepar
             features_dir=None,
             world_dir=None,
         )
-    from riskmodel.features import load_feature_table
-
     world_dir, wkey = ensure_world(experiment, progress=say)
     fdir, fkey = ensure_features(experiment, world_dir, wkey, progress=say)
     table = load_feature_table(fdir)

@@ -15,6 +15,7 @@ from riskmodel.data import write_json, write_parquet, write_text
 from riskmodel.notice import PERMITTED_USE_NOTICE
 from riskmodel.provenance import sha256_file
 from riskmodel.synth._config import WorldConfig
+from riskmodel.synth._report import render_calibration_html
 from riskmodel.synth._world import World
 
 TABLES = ("people", "events", "programmes", "truth")
@@ -38,8 +39,6 @@ def write_world(world: World, out_dir: str | Path) -> Path:
     Same world gives byte-identical files: the report carries no time stamp and every file is
     written deterministically, so the manifest hashes identify the world.
     """
-    from riskmodel.synth._report import render_calibration_html
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     meta = {"riskmodel.permitted_use": PERMITTED_USE_NOTICE, "riskmodel.world": world.name}
