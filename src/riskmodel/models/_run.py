@@ -313,6 +313,66 @@ def _registered_metadata(bundle: ModelBundle, sha: str, run_id: str) -> dict[str
     }
 
 
+#: what run.json says the prediction columns are
+PREDICTION_COLUMNS = {
+    "p_reoffend, p_severe": "calibrated model probabilities",
+    "p_reoffend_uncalibrated, p_severe_uncalibrated": "raw head probabilities (tie-break)",
+    "score_<baseline>": "the baseline's calibrated probability of reoffending",
+    "score_<baseline>_severe": "the baseline's calibrated probability of a severe reoffence",
+}
+
+
+def _bundle_metadata(
+    trained: Trained,
+    experiment: ExperimentConfig,
+    *,
+    run_id: str,
+    created: str,
+    data: PreparedData,
+    fingerprint: str,
+) -> dict[str, Any]:
+    """What the saved bundle says about itself (``bundle.json``'s ``metadata``)."""
+    return {
+        "run_id": run_id,
+        "experiment": experiment.name,
+        "seed": experiment.seed,
+        "created_at": created,
+        "data_fingerprint": fingerprint,
+        "source": data.source,
+        "registered_model_names": REGISTERED_NAMES,
+        "calibration": {h: trained.bundle.calibrators[h].method for h in HEADS},
+        "best_iteration": {h: trained.heads[h].best_iteration for h in HEADS},
+        "eligibility": experiment.eligibility.model_dump(mode="json"),
+        "tie_break": "rank by raw probability (p_<head>_uncalibrated) within equal calibrated values",
+        "versions": package_versions(),
+        "riskmodel_version": riskmodel.__version__,
+    }
+
+
+def _register_heads(
+    trained: Trained, experiment: ExperimentConfig, *, run_id: str, sha: str
+) -> dict[str, str]:
+    """Log both heads as MLflow models and register them; head -> registered version."""
+    X_example = trained.bundle.prepare(trained.predictions.head(5))
+    registered: dict[str, str] = {}
+    for head in HEADS:
+        booster, coded = _mlflow_copy(trained.bundle, head, X_example)
+        registered[head] = tracking.log_lightgbm_model(
+            booster,
+            name=head,
+            registered_model_name=REGISTERED_NAMES[head],
+            input_example=coded,
+            version_tags={
+                "run_id": run_id,
+                "bundle_manifest_sha256": sha,
+                "head": head,
+                "experiment": experiment.name,
+            },
+            metadata=_registered_metadata(trained.bundle, sha, run_id),
+        )
+    return registered
+
+
 def train_table(
     data: PreparedData,
     experiment: ExperimentConfig,
@@ -325,7 +385,6 @@ def train_table(
     ``data`` is a :class:`riskmodel.models._data.PreparedData` (a feature table and where it
     came from); ``train_experiment`` builds it from an experiment file.
     """
-
     say = progress or (lambda _msg: None)
     fingerprint = frame_fingerprint(data.frame)
     config_json = experiment.model_dump(mode="json")
@@ -347,21 +406,9 @@ def train_table(
         run_dir.mkdir(parents=True, exist_ok=True)
         say(f"writing the run to {run_dir}")
         created = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        trained.bundle.metadata = {
-            "run_id": run_id,
-            "experiment": experiment.name,
-            "seed": experiment.seed,
-            "created_at": created,
-            "data_fingerprint": fingerprint,
-            "source": data.source,
-            "registered_model_names": REGISTERED_NAMES,
-            "calibration": {h: trained.bundle.calibrators[h].method for h in HEADS},
-            "best_iteration": {h: trained.heads[h].best_iteration for h in HEADS},
-            "eligibility": experiment.eligibility.model_dump(mode="json"),
-            "tie_break": "rank by raw probability (p_<head>_uncalibrated) within equal calibrated values",
-            "versions": package_versions(),
-            "riskmodel_version": riskmodel.__version__,
-        }
+        trained.bundle.metadata = _bundle_metadata(
+            trained, experiment, run_id=run_id, created=created, data=data, fingerprint=fingerprint
+        )
         sha = trained.bundle.save(run_dir / "model")
         write_parquet(
             trained.predictions,
@@ -369,24 +416,7 @@ def train_table(
             metadata={"riskmodel.run_id": run_id, "riskmodel.permitted_use": PERMITTED_USE_NOTICE},
         )
         say("logging and registering both heads in MLflow")
-        example_rows = trained.predictions.head(5)
-        X_example = trained.bundle.prepare(example_rows)
-        registered: dict[str, str] = {}
-        for head in HEADS:
-            booster, coded = _mlflow_copy(trained.bundle, head, X_example)
-            registered[head] = tracking.log_lightgbm_model(
-                booster,
-                name=head,
-                registered_model_name=REGISTERED_NAMES[head],
-                input_example=coded,
-                version_tags={
-                    "run_id": run_id,
-                    "bundle_manifest_sha256": sha,
-                    "head": head,
-                    "experiment": experiment.name,
-                },
-                metadata=_registered_metadata(trained.bundle, sha, run_id),
-            )
+        registered = _register_heads(trained, experiment, run_id=run_id, sha=sha)
         # metrics after the models: MLflow copies a run's existing metrics onto each logged model
         tracking.log_metrics(_tracked_metrics(trained.metrics))
         info = {
@@ -408,12 +438,7 @@ def train_table(
             "created_at": created,
             "tracking_uri": tracking.configure(),
             "versions": package_versions(),
-            "prediction_columns": {
-                "p_reoffend, p_severe": "calibrated model probabilities",
-                "p_reoffend_uncalibrated, p_severe_uncalibrated": "raw head probabilities (tie-break)",
-                "score_<baseline>": "the baseline's calibrated probability of reoffending",
-                "score_<baseline>_severe": "the baseline's calibrated probability of a severe reoffence",
-            },
+            "prediction_columns": PREDICTION_COLUMNS,
         }
         say("writing the training report")
         write_training_report(
