@@ -20,6 +20,9 @@ TRUTH: tuple[str, ...] = (
     "p_severe_true",
     "true_incidents_12m",
     "true_reoffend_12m",
+    "recorded_incidents_12m",
+    "equal_recording_incidents_12m",
+    "equal_recording_reoffend_12m",
 )
 BASELINES: tuple[str, ...] = ("rfg_score",)
 
