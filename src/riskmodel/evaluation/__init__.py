@@ -1,6 +1,7 @@
 """Discrimination, calibration and capacity (top-k) metrics, with paired bootstrap intervals."""
 
 from riskmodel.evaluation._bootstrap import percentile_interval, replicate_weights
+from riskmodel.evaluation._cells import cell_speaks, interval_speaks
 from riskmodel.evaluation._config import EvaluationConfig
 from riskmodel.evaluation._evaluate import (
     GAIN_METRICS,
@@ -45,10 +46,12 @@ __all__ = [
     "brier_score",
     "capacity_curve",
     "capacity_k",
+    "cell_speaks",
     "equal_mass_bins",
     "evaluate_head",
     "expected_calibration_error",
     "flatten_head",
+    "interval_speaks",
     "log_loss",
     "negative_prediction_rate",
     "percentile_interval",
