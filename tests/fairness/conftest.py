@@ -75,7 +75,10 @@ def write_run_dir(root: Path, *, n: int = 3000, seed: int = 3) -> Path:
     area_code = np.where(eth == "white", gen.normal(0, 1, n), gen.normal(2, 1, n))
     p_true = 1 / (1 + np.exp(-(-1.2 + 0.35 * priors)))
     true = gen.random(n) < p_true
-    recorded = true & (gen.random(n) < np.where(eth == "black", 0.5, 0.9))
+    # one draw per person: recorded at 0.5 for 'black', 0.9 otherwise; equal recording 0.9 for all
+    u_rec = gen.random(n)
+    recorded = true & (u_rec < np.where(eth == "black", 0.5, 0.9))
+    equal = true & (u_rec < 0.9)
     p_re = np.clip(p_true + gen.normal(0, 0.05, n), 0.001, 0.999)
     p_sev = np.clip(gen.beta(1, 15, n), 0.001, 0.999)
     pred = pd.DataFrame(
@@ -93,6 +96,9 @@ def write_run_dir(root: Path, *, n: int = 3000, seed: int = 3) -> Path:
             "reoffend_12m": recorded,
             "severe_12m": gen.random(n) < 0.05,
             "true_reoffend_12m": true,
+            "equal_recording_reoffend_12m": equal,
+            "recorded_incidents_12m": recorded.astype(int),
+            "equal_recording_incidents_12m": equal.astype(int),
             "p_reoffend_true": p_true,
             "p_reoffend": p_re,
             "p_severe": p_sev,

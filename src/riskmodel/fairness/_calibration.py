@@ -97,3 +97,72 @@ def reliability_curves(
             entry["ece"] = float((w * gaps).sum() / w.sum()) if len(w) else None
         out[label] = entry
     return out
+
+
+#: words for the verdict on (observed - predicted), from ``riskmodel.evaluation.verdict``
+CALIBRATION_WORDS = {
+    "better": "more reoffended than predicted (the score under-predicts)",
+    "worse": "fewer reoffended than predicted (the score over-predicts)",
+    "no clear difference": "no clear difference between predicted and observed",
+}
+
+
+def calibration_by_group(
+    y_true: np.ndarray,
+    y_score: np.ndarray,
+    selected: np.ndarray,
+    grouping: Grouping,
+    *,
+    min_n: int,
+    n_boot: int,
+    ci_level: float,
+    seed: int,
+    clusters: np.ndarray | None = None,
+) -> dict[str, dict]:
+    """Predicted against observed reoffending per group, for everyone and among the listed.
+
+    For each group (and the listed within it): mean predicted probability, observed rate, their
+    difference (observed minus predicted) with a person-level bootstrap interval, and the one
+    verdict rule of ``riskmodel.evaluation.verdict`` on that interval. Cells whose own count is
+    below ``min_n`` are suppressed.
+    """
+    from riskmodel.evaluation import cell_speaks, percentile_interval, verdict
+    from riskmodel.fairness._bootstrap import cluster_bootstrap
+    from riskmodel.provenance import rng
+
+    y = np.asarray(y_true, dtype=float)
+    p = np.asarray(y_score, dtype=float)
+    s = np.asarray(selected, dtype=float)
+    values = np.column_stack([np.ones_like(y), y, p, s, s * y, s * p])
+    point, reps = cluster_bootstrap(
+        values,
+        grouping.codes,
+        grouping.n_groups,
+        n_boot,
+        rng(seed, f"fairness.calibration.{grouping.name}"),
+        clusters=clusters,
+    )
+    out: dict[str, dict] = {}
+    for i, label in enumerate(grouping.labels):
+        entry: dict = {}
+        for part, (cn, cy, cp) in (("everyone", (0, 1, 2)), ("listed", (3, 4, 5))):
+            n = point[i, cn]
+            if not cell_speaks(n, min_n):
+                entry[part] = {"suppressed": True, "n": None}
+                continue
+            with np.errstate(invalid="ignore", divide="ignore"):
+                diff_reps = (reps[:, i, cy] - reps[:, i, cp]) / reps[:, i, cn]
+            lo, hi = percentile_interval(diff_reps, ci_level)
+            word = verdict(lo, hi, higher_is_better=True)
+            entry[part] = {
+                "suppressed": False,
+                "n": int(n),
+                "predicted": float(point[i, cp] / n),
+                "observed": float(point[i, cy] / n),
+                "difference": float((point[i, cy] - point[i, cp]) / n),
+                "difference_ci": [lo, hi],
+                "verdict": word,
+                "verdict_text": CALIBRATION_WORDS[word],
+            }
+        out[label] = entry
+    return out

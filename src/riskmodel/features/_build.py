@@ -220,10 +220,8 @@ def _attach_truth(frame: pd.DataFrame, truth: pd.DataFrame | None) -> list[str]:
     added = ["p_reoffend_true", "p_severe_true"]
 
     def counts(src: str, dst: str, flag: str) -> None:
-        if src in t.columns:
-            n = ev.map(t[src]).astype(float)
-        else:
-            n = pd.Series(np.nan, index=ev.index)
+        nan = pd.Series(np.nan, index=ev.index)
+        n = ev.map(t[src]).astype(float) if src in t.columns else nan
         missing = n.isna().to_numpy()
         frame[dst] = pd.array(n.to_numpy(), dtype="Int64")
         hit = pd.array((n > 0).to_numpy(), dtype="boolean")
