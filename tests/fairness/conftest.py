@@ -19,10 +19,14 @@ def scored_population(
     shares: dict[str, float] | None = None,
     recording: dict[str, float] | None = None,
     score_shift: dict[str, float] | None = None,
+    equal_recording: float | None = None,
 ) -> pd.DataFrame:
-    """People with a true risk, true and recorded outcomes, and a score.
+    """People with a true risk, true, recorded and equal-recording outcomes, and a score.
 
     ``recording``: probability that a true reoffence is recorded, per group (1 = unbiased).
+    ``equal_recording``: the probability every group would have under equal recording (default:
+    the highest of ``recording``); the same uniform draw decides both (common random numbers),
+    so ``equal`` and ``recorded`` differ only where the group's recording differs from it.
     ``score_shift``: added to the score of a group (a biased score: same risk, higher score).
     """
     shares = shares or {"a": 0.6, "b": 0.4}
@@ -34,7 +38,10 @@ def scored_population(
     p_true = gen.beta(2, 3, size=n)
     true = gen.random(n) < p_true
     rec_p = np.array([recording.get(g, 1.0) for g in group])
-    recorded = true & (gen.random(n) < rec_p)
+    u_rec = gen.random(n)
+    recorded = true & (u_rec < rec_p)
+    eq_p = equal_recording if equal_recording is not None else max(recording.values(), default=1.0)
+    equal = true & (u_rec < eq_p)
     shift = np.array([score_shift.get(g, 0.0) for g in group])
     score = np.clip(p_true + shift + gen.normal(0, 0.05, n), 0, 1)
     return pd.DataFrame(
@@ -44,6 +51,9 @@ def scored_population(
             "p_true": p_true,
             "true_outcome": true,
             "recorded": recorded,
+            "equal": equal,
+            "recorded_incidents": recorded.astype(int),
+            "equal_incidents": equal.astype(int),
             "score": score,
         }
     )
