@@ -57,9 +57,10 @@ def test_equalised_odds_reduces_error_rate_gap(make_population):
     assert rows["equal_opportunity_same_places"]["max_tpr_gap"] < 0.25 * tpr_gap
     sel = rows["equal_selection_same_places"]["by_group"]
     assert sel["a"]["selection_rate"] == pytest.approx(sel["b"]["selection_rate"], abs=2e-3)
-    assert rows["equalized_odds_same_places"]["equalized_odds_difference"] < u[
-        "equalized_odds_difference"
-    ]
+    assert (
+        rows["equalized_odds_same_places"]["equalized_odds_difference"]
+        < u["equalized_odds_difference"]
+    )
 
 
 def test_proxy_check_finds_the_proxy_and_not_noise():

@@ -449,9 +449,7 @@ def compute_audit(inp: AuditInput, config: FairnessConfig) -> AuditResult:
             inp.sel,
             grouping,
             min_n=config.min_group_n,
-            n_boot=config.n_boot,
             ci_level=config.ci_level,
-            seed=config.seed,
             clusters=inp.clusters,
         )
         if name != "overall":
@@ -679,8 +677,9 @@ def _method_text(config: FairnessConfig, *, unit: str) -> dict[str, str]:
         ),
         "calibration": (
             "Observed minus predicted reoffending per group, for everyone and among the listed, "
-            "with a person-level bootstrap interval; worded by the one verdict rule (a direction "
-            "only when the whole interval lies on one side of zero)."
+            "with an interval from the person-clustered standard error (normal approximation); "
+            "worded by the one verdict rule (a direction only when the whole interval lies on "
+            "one side of zero)."
         ),
         "label_bias": (
             "Recorded incidents in the 12 months after each index event against the incidents "

@@ -114,55 +114,49 @@ def calibration_by_group(
     grouping: Grouping,
     *,
     min_n: int,
-    n_boot: int,
     ci_level: float,
-    seed: int,
     clusters: np.ndarray | None = None,
 ) -> dict[str, dict]:
     """Predicted against observed reoffending per group, for everyone and among the listed.
 
     For each group (and the listed within it): mean predicted probability, observed rate, their
-    difference (observed minus predicted) with a person-level bootstrap interval, and the one
-    verdict rule of ``riskmodel.evaluation.verdict`` on that interval. Cells whose own count is
-    below ``min_n`` are suppressed.
+    difference (observed minus predicted) with an interval from the person-clustered standard
+    error of the mean of ``y - p`` (people as the unit; normal approximation), and the one verdict
+    rule of ``riskmodel.evaluation.verdict`` on that interval. Cells whose own count is below
+    ``min_n`` are suppressed.
     """
-    from riskmodel.evaluation import cell_speaks, percentile_interval, verdict
-    from riskmodel.fairness._bootstrap import cluster_bootstrap
-    from riskmodel.provenance import rng
+    from riskmodel.evaluation import cell_speaks, verdict
+    from riskmodel.fairness._bootstrap import clustered_mean_se
 
     y = np.asarray(y_true, dtype=float)
     p = np.asarray(y_score, dtype=float)
-    s = np.asarray(selected, dtype=float)
-    values = np.column_stack([np.ones_like(y), y, p, s, s * y, s * p])
-    point, reps = cluster_bootstrap(
-        values,
-        grouping.codes,
-        grouping.n_groups,
-        n_boot,
-        rng(seed, f"fairness.calibration.{grouping.name}"),
-        clusters=clusters,
-    )
-    out: dict[str, dict] = {}
-    for i, label in enumerate(grouping.labels):
-        entry: dict = {}
-        for part, (cn, cy, cp) in (("everyone", (0, 1, 2)), ("listed", (3, 4, 5))):
-            n = point[i, cn]
-            if not cell_speaks(n, min_n):
-                entry[part] = {"suppressed": True, "n": None}
+    s = np.asarray(selected, dtype=bool)
+    cl = np.arange(len(y)) if clusters is None else np.asarray(clusters)
+    z = norm.ppf(0.5 + ci_level / 2)
+    out: dict[str, dict] = {label: {} for label in grouping.labels}
+    for part, rows in (("everyone", np.ones(len(y), bool)), ("listed", s)):
+        codes = grouping.codes[rows]
+        g = grouping.n_groups
+        n = np.bincount(codes, minlength=g).astype(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            obs = np.bincount(codes, weights=y[rows], minlength=g) / n
+            pred = np.bincount(codes, weights=p[rows], minlength=g) / n
+        diff = obs - pred
+        se = clustered_mean_se(y[rows] - p[rows], codes, g, cl[rows], diff)
+        for i, label in enumerate(grouping.labels):
+            if not cell_speaks(n[i], min_n):
+                out[label][part] = {"suppressed": True, "n": None}
                 continue
-            with np.errstate(invalid="ignore", divide="ignore"):
-                diff_reps = (reps[:, i, cy] - reps[:, i, cp]) / reps[:, i, cn]
-            lo, hi = percentile_interval(diff_reps, ci_level)
-            word = verdict(lo, hi, higher_is_better=True)
-            entry[part] = {
+            lo, hi = float(diff[i] - z * se[i]), float(diff[i] + z * se[i])
+            word = verdict(lo, hi, higher_is_better=True) if hi > lo else "no clear difference"
+            out[label][part] = {
                 "suppressed": False,
-                "n": int(n),
-                "predicted": float(point[i, cp] / n),
-                "observed": float(point[i, cy] / n),
-                "difference": float((point[i, cy] - point[i, cp]) / n),
+                "n": int(n[i]),
+                "predicted": float(pred[i]),
+                "observed": float(obs[i]),
+                "difference": float(diff[i]),
                 "difference_ci": [lo, hi],
                 "verdict": word,
                 "verdict_text": CALIBRATION_WORDS[word],
             }
-        out[label] = entry
     return out
