@@ -4,6 +4,7 @@ people ``score`` lists for the same rows and capacity (same rule function, same 
 from __future__ import annotations
 
 import datetime as dt
+
 import pandas as pd
 import pytest
 
@@ -43,7 +44,7 @@ def test_audited_selection_is_the_scored_list(run_dir_with_bundle, isolated_proj
     assert audited["places_in_test_period"] == rule.capacity
     audit_ids = set(pred.loc[selected.to_numpy(), "person_id"])
 
-    res = score_cohort(
+    score_cohort(
         model=run_dir_with_bundle / "model",
         cohort=pred.drop(columns=["p_reoffend", "p_reoffend_uncalibrated", "p_severe"]),
         purpose="programme_referral",

@@ -13,11 +13,24 @@ from riskmodel.notice import PERMITTED_PURPOSE
 
 STEPS = (
     "train (world, features, both heads, baselines, MLflow)",
+    "train the companion without the sensitive inputs (age, health flags)",
     "promote the run to champion",
     "fairness audit",
     "explanations and model card",
     "score the latest cohort into an eligibility list",
 )
+
+
+#: an experiment ``X.yaml`` with a sibling ``X_no_sensitive.yaml`` also trains that companion, so
+#: the fairness report shows performance and disparities with and without the sensitive inputs
+COMPANION_SUFFIX = "_no_sensitive"
+
+
+def companion_experiment(experiment_path: str | Path) -> Path | None:
+    """The experiment's companion without sensitive inputs, when one sits beside it."""
+    p = Path(experiment_path)
+    cand = p.with_name(f"{p.stem}{COMPANION_SUFFIX}{p.suffix}")
+    return cand if cand.exists() and not p.stem.endswith(COMPANION_SUFFIX) else None
 
 
 @dataclass
@@ -64,9 +77,11 @@ def run_pipeline(
 
     trained = timed(STEPS[0], lambda: train_experiment(experiment_path))
     run_id = trained.run_id
-    timed(STEPS[1], lambda: promote(run_id))
-    fairness_html, fairness_json = timed(STEPS[2], lambda: audit_run(run_id))
-    explained = timed(STEPS[3], lambda: explain_run(run_id))
+    comp_path = companion_experiment(experiment_path)
+    companion = timed(STEPS[1], lambda: train_experiment(comp_path)).run_id if comp_path else None
+    timed(STEPS[2], lambda: promote(run_id))
+    fairness_html, fairness_json = timed(STEPS[3], lambda: audit_run(run_id, companion=companion))
+    explained = timed(STEPS[4], lambda: explain_run(run_id))
 
     run = load_run(run_id)
     outputs: dict[str, Path] = {
@@ -83,7 +98,7 @@ def run_pipeline(
             (out_root or reports_dir()) / "eligibility" / f"{run_id}_{as_of.isoformat()}"
         )
         scored = timed(
-            STEPS[4],
+            STEPS[5],
             lambda: score_cohort(
                 model="models:/riskmodel-reoffend@champion",
                 cohort=Path(world_dir),
