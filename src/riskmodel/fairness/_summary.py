@@ -73,7 +73,8 @@ def plain_summary(
         )
     if overall.get("auc") is not None:
         findings.append(
-            f"Overall the score ranks people who reoffended above those who did not with an AUC of "
+            f"Overall the score ranks index events followed by a recorded reoffence above those "
+            f"that were not with an AUC of "
             f"{overall['auc']:.2f} (0.5 is chance, 1 is perfect)."
         )
 
