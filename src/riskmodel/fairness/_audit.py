@@ -29,6 +29,7 @@ from riskmodel.fairness._disparity import (
     INCONCLUSIVE,
     choose_reference,
     disparities,
+    metric_denominators,
     metric_speaks,
 )
 from riskmodel.fairness._groups import INTERSECTION_SEP, MISSING_GROUP, Grouping, encode_groups
@@ -502,7 +503,13 @@ def _groups_json(res: GroupingResult, min_n: int) -> dict[str, dict]:
                 entry[f"{m}_ci"] = [None, None]
             out[label] = entry
             continue
-        entry = {"suppressed": False, "n": int(gb.point["n"].iloc[i]), "suppressed_metrics": []}
+        entry = {
+            "suppressed": False,
+            "n": int(gb.point["n"].iloc[i]),
+            "suppressed_metrics": [],
+            # index events in each metric's own denominator (what the suppression rule tests)
+            "denominators": {m: int(v[i]) for m, v in metric_denominators(gb.counts).items()},
+        }
         for m in GROUP_METRICS[1:]:
             if not res.speaks[m][i]:
                 entry[m] = None
