@@ -23,6 +23,9 @@ TRUTH: tuple[str, ...] = (
     "p_severe_true",
     "true_incidents_12m",
     "true_reoffend_12m",
+    "recorded_incidents_12m",
+    "equal_recording_incidents_12m",
+    "equal_recording_reoffend_12m",
 )
 
 #: audit age bands in completed years; ``age_band`` labels anyone younger ``UNDER_16``

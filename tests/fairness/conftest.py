@@ -19,10 +19,14 @@ def scored_population(
     shares: dict[str, float] | None = None,
     recording: dict[str, float] | None = None,
     score_shift: dict[str, float] | None = None,
+    equal_recording: float | None = None,
 ) -> pd.DataFrame:
-    """People with a true risk, true and recorded outcomes, and a score.
+    """People with a true risk, true, recorded and equal-recording outcomes, and a score.
 
     ``recording``: probability that a true reoffence is recorded, per group (1 = unbiased).
+    ``equal_recording``: the probability every group would have under equal recording (default:
+    the highest of ``recording``); the same uniform draw decides both (common random numbers),
+    so ``equal`` and ``recorded`` differ only where the group's recording differs from it.
     ``score_shift``: added to the score of a group (a biased score: same risk, higher score).
     """
     shares = shares or {"a": 0.6, "b": 0.4}
@@ -34,7 +38,10 @@ def scored_population(
     p_true = gen.beta(2, 3, size=n)
     true = gen.random(n) < p_true
     rec_p = np.array([recording.get(g, 1.0) for g in group])
-    recorded = true & (gen.random(n) < rec_p)
+    u_rec = gen.random(n)
+    recorded = true & (u_rec < rec_p)
+    eq_p = equal_recording if equal_recording is not None else max(recording.values(), default=1.0)
+    equal = true & (u_rec < eq_p)
     shift = np.array([score_shift.get(g, 0.0) for g in group])
     score = np.clip(p_true + shift + gen.normal(0, 0.05, n), 0, 1)
     return pd.DataFrame(
@@ -44,6 +51,9 @@ def scored_population(
             "p_true": p_true,
             "true_outcome": true,
             "recorded": recorded,
+            "equal": equal,
+            "recorded_incidents": recorded.astype(int),
+            "equal_incidents": equal.astype(int),
             "score": score,
         }
     )
@@ -75,7 +85,10 @@ def write_run_dir(root: Path, *, n: int = 3000, seed: int = 3) -> Path:
     area_code = np.where(eth == "white", gen.normal(0, 1, n), gen.normal(2, 1, n))
     p_true = 1 / (1 + np.exp(-(-1.2 + 0.35 * priors)))
     true = gen.random(n) < p_true
-    recorded = true & (gen.random(n) < np.where(eth == "black", 0.5, 0.9))
+    # one draw per person: recorded at 0.5 for 'black', 0.9 otherwise; equal recording 0.9 for all
+    u_rec = gen.random(n)
+    recorded = true & (u_rec < np.where(eth == "black", 0.5, 0.9))
+    equal = true & (u_rec < 0.9)
     p_re = np.clip(p_true + gen.normal(0, 0.05, n), 0.001, 0.999)
     p_sev = np.clip(gen.beta(1, 15, n), 0.001, 0.999)
     pred = pd.DataFrame(
@@ -93,6 +106,9 @@ def write_run_dir(root: Path, *, n: int = 3000, seed: int = 3) -> Path:
             "reoffend_12m": recorded,
             "severe_12m": gen.random(n) < 0.05,
             "true_reoffend_12m": true,
+            "equal_recording_reoffend_12m": equal,
+            "recorded_incidents_12m": recorded.astype(int),
+            "equal_recording_incidents_12m": equal.astype(int),
             "p_reoffend_true": p_true,
             "p_reoffend": p_re,
             "p_severe": p_sev,

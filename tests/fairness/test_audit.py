@@ -230,15 +230,20 @@ def test_audit_run_from_run_directory(run_dir, isolated_project):
     assert html.parent == run_dir and js.name == "fairness.json"
     out = json.loads(js.read_text())
     pred = pd.read_parquet(run_dir / "predictions.parquet")
-    # selection is the eligibility rule on the test period (threshold rule, capacity not applied)
-    sel = (pred.p_reoffend >= 0.35) & (pred.p_severe < 0.1)
-    assert out["overall"]["selection_rate"] == pytest.approx(sel.mean())
+    # the deployed decision: 50 places a year for the 3,000 people of a one-year test period are
+    # the 50 highest reoffending probabilities above the threshold, never the higher-harm ones
+    cand = pred[(pred.p_reoffend >= 0.35) & (pred.p_severe < 0.1)]
+    top = set(cand.sort_values("p_reoffend", ascending=False).person_id.iloc[:50])
+    assert out["data"]["n_selected"] == 50 == out["audited_rule"]["places_in_test_period"]
+    assert out["overall"]["selection_rate"] == pytest.approx(50 / len(pred))
+    assert out["data"]["n_people"] == pred.person_id.nunique()
+    assert len(top) == 50
     assert set(out["groups"]) == {"sex", "ethnicity", "age_band"}  # the run's fairness config
     assert "sex:ethnicity:age_band" in out["intersections"]
     assert out["provenance"]["n_boot"] == 100  # from the run's experiment config
     # the fixture under-records 'black' reoffending by half
     lb = out["label_bias"]["attributes"]["ethnicity"]
-    assert ("black", "recording_rate", "under_recorded") in {
+    assert ("black", "recording_ratio", "under_recorded") in {
         (f["group"], f["metric"], f["finding"]) for f in lb["findings"]
     }
     # the fixture's area_code carries ethnicity

@@ -21,7 +21,9 @@ BAND = (0.8, 1.25)
         (0.7, 0.6, 0.85, "inconclusive"),
         (1.1, 0.9, 1.2, "within_band"),
         (1.2, 0.7, 1.7, "within_band"),  # point inside: never flagged
-        (1.6, np.nan, np.nan, "inconclusive"),  # no interval: cannot be flagged
+        (1.6, np.nan, np.nan, "degenerate"),  # no interval: no finding at all
+        (0.0, 0.0, 0.0, "degenerate"),  # 0 of a few in every replicate: no finding
+        (2.0, 2.0, 2.0, "degenerate"),  # collapsed interval outside the band: no finding
         (np.nan, np.nan, np.nan, "undefined"),
     ],
 )

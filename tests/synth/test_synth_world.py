@@ -68,6 +68,8 @@ ARROW_TYPES = {
     "p_reoffend_12m": "double",
     "p_severe_12m": "double",
     "true_incidents_12m": "int64",
+    "recorded_incidents_12m": "int64",
+    "equal_recording_incidents_12m": "int64",
 }
 
 

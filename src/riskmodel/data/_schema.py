@@ -115,4 +115,6 @@ TRUTH_COLUMNS: tuple[str, ...] = (
     "true_incidents_12m",
     "recorded_reoffend_12m",
     "followup_complete",
+    "recorded_incidents_12m",
+    "equal_recording_incidents_12m",
 )

@@ -10,6 +10,8 @@ from riskmodel._lazy import lazy_exports
 #: name); loaded on first use, so ``riskmodel --help`` and config loading stay light
 _WHERE = {
     "replicate_weights": "_bootstrap",
+    "cell_speaks": "_cells",
+    "interval_speaks": "_cells",
     "EvaluationConfig": "_config",
     "GAIN_METRICS": "_evaluate",
     "ModelScores": "_evaluate",
@@ -51,11 +53,13 @@ __all__ = [
     "brier_score",
     "capacity_curve",
     "capacity_k",
+    "cell_speaks",
     "equal_mass_bins",
     "evaluate_head",
     "expected_calibration_error",
     "flatten_head",
     "interval_json",
+    "interval_speaks",
     "log_loss",
     "negative_prediction_rate",
     "percentile_interval",
@@ -70,6 +74,7 @@ __all__ = [
 
 if TYPE_CHECKING:  # pragma: no cover
     from riskmodel.evaluation._bootstrap import replicate_weights
+    from riskmodel.evaluation._cells import cell_speaks, interval_speaks
     from riskmodel.evaluation._config import EvaluationConfig
     from riskmodel.evaluation._evaluate import (
         GAIN_METRICS,

@@ -97,3 +97,66 @@ def reliability_curves(
             entry["ece"] = float((w * gaps).sum() / w.sum()) if len(w) else None
         out[label] = entry
     return out
+
+
+#: words for the verdict on (observed - predicted), from ``riskmodel.evaluation.verdict``
+CALIBRATION_WORDS = {
+    "better": "more reoffended than predicted (the score under-predicts)",
+    "worse": "fewer reoffended than predicted (the score over-predicts)",
+    "no clear difference": "no clear difference between predicted and observed",
+}
+
+
+def calibration_by_group(
+    y_true: np.ndarray,
+    y_score: np.ndarray,
+    selected: np.ndarray,
+    grouping: Grouping,
+    *,
+    min_n: int,
+    ci_level: float,
+    clusters: np.ndarray | None = None,
+) -> dict[str, dict]:
+    """Predicted against observed reoffending per group, for everyone and among the listed.
+
+    For each group (and the listed within it): mean predicted probability, observed rate, their
+    difference (observed minus predicted) with an interval from the person-clustered standard
+    error of the mean of ``y - p`` (people as the unit; normal approximation), and the one verdict
+    rule of ``riskmodel.evaluation.verdict`` on that interval. Cells whose own count is below
+    ``min_n`` are suppressed.
+    """
+    from riskmodel.evaluation import cell_speaks, verdict
+    from riskmodel.fairness._bootstrap import clustered_mean_se
+
+    y = np.asarray(y_true, dtype=float)
+    p = np.asarray(y_score, dtype=float)
+    s = np.asarray(selected, dtype=bool)
+    cl = np.arange(len(y)) if clusters is None else np.asarray(clusters)
+    z = norm.ppf(0.5 + ci_level / 2)
+    out: dict[str, dict] = {label: {} for label in grouping.labels}
+    for part, rows in (("everyone", np.ones(len(y), bool)), ("listed", s)):
+        codes = grouping.codes[rows]
+        g = grouping.n_groups
+        n = np.bincount(codes, minlength=g).astype(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            obs = np.bincount(codes, weights=y[rows], minlength=g) / n
+            pred = np.bincount(codes, weights=p[rows], minlength=g) / n
+        diff = obs - pred
+        se = clustered_mean_se(y[rows] - p[rows], codes, g, cl[rows], diff)
+        for i, label in enumerate(grouping.labels):
+            if not cell_speaks(n[i], min_n):
+                out[label][part] = {"suppressed": True, "n": None}
+                continue
+            lo, hi = float(diff[i] - z * se[i]), float(diff[i] + z * se[i])
+            word = verdict(lo, hi, higher_is_better=True) if hi > lo else "no clear difference"
+            out[label][part] = {
+                "suppressed": False,
+                "n": int(n[i]),
+                "predicted": float(pred[i]),
+                "observed": float(obs[i]),
+                "difference": float(diff[i]),
+                "difference_ci": [lo, hi],
+                "verdict": word,
+                "verdict_text": CALIBRATION_WORDS[word],
+            }
+    return out

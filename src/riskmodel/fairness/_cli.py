@@ -37,12 +37,20 @@ def register(app: typer.Typer) -> None:
         min_group_n: int | None = typer.Option(
             None, "--min-group-n", help="Suppress groups smaller than this."
         ),
+        without_sensitive: str | None = typer.Option(
+            None,
+            "--without-sensitive",
+            help="Run id of a companion trained without age and the health flags (e.g. "
+            "experiments/baseline_no_sensitive.yaml): shown side by side.",
+        ),
     ) -> None:
         """Fairness audit of a trained run: writes fairness.html and fairness.json into the run.
 
-        Selection is the experiment's eligibility rule on the test period; groups are the
+        Selection is the run's deployed eligibility rule on the test period (capacity scaled to
+        the test period, the severe-harm exclusion, scoring's tie-breaks); groups are the
         configured audit attributes (sex, ethnicity, age band, area, disability) and their
-        intersection; synthetic runs also get the label-bias audit.
+        intersection; people are the bootstrap unit; synthetic runs also get the label-bias audit
+        against the world's equal-recording counterfactual.
         """
         from riskmodel._cli_common import console, user_errors
 
@@ -63,7 +71,7 @@ def register(app: typer.Typer) -> None:
                 }
                 cfg = FairnessConfig.model_validate({**base.model_dump(), **upd})
             with console.status("auditing the run (bootstrap, proxies, mitigation)..."):
-                html, js = audit_run(loaded, config=cfg)
+                html, js = audit_run(loaded, config=cfg, companion=without_sensitive)
         typer.echo(f"wrote {html}\nwrote {js}")
 
     @app.command("audit-scores")

@@ -22,6 +22,9 @@ class FairnessConfig(StrictModel):
     ci_level : coverage of the percentile intervals
     disparity_band : ratios inside this band count as no material disparity; a disparity is
         flagged only when its whole interval lies outside the band
+    recording_band : a group's recorded incidents per equal-recording incident, relative to the
+        reference group, inside this band is no material recording difference; under- or
+        over-recording is reported only when the whole interval lies outside it
     seed : seed of every random stream of the audit (bootstrap, proxy folds, mitigation)
     proxy_auc_threshold : a protected attribute predictable from the model's inputs with a
         cross-validated AUC above this is flagged as having proxies
@@ -42,6 +45,7 @@ class FairnessConfig(StrictModel):
     n_boot: int = Field(default=1000, ge=0)
     ci_level: float = Field(default=0.95, gt=0.5, lt=1.0)
     disparity_band: tuple[float, float] = (0.8, 1.25)
+    recording_band: tuple[float, float] = (0.9, 1.1)
     seed: int = Field(default=0, ge=0)
     proxy_auc_threshold: float = Field(default=0.65, gt=0.5, le=1.0)
     proxy_sample_n: int = Field(default=20_000, ge=100)
@@ -56,5 +60,10 @@ class FairnessConfig(StrictModel):
         if not 0 < lo < 1 < hi:
             raise ValueError(
                 "disparity_band must be (lo, hi) with 0 < lo < 1 < hi, e.g. (0.8, 1.25)"
+            )
+        lo, hi = self.recording_band
+        if not 0 < lo < 1 < hi:
+            raise ValueError(
+                "recording_band must be (lo, hi) with 0 < lo < 1 < hi, e.g. (0.9, 1.1)"
             )
         return self

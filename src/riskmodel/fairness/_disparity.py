@@ -2,14 +2,17 @@
 
 A disparity is *flagged* only when its whole interval lies outside the band (0.8-1.25 by
 default): the data show the difference is real. When the point estimate is outside the band but
-the interval reaches into it, the disparity is *inconclusive*: it may be chance.
+the interval reaches into it, the disparity is *inconclusive*: it may be chance. The rule is
+applied to unrounded values. A metric whose own denominator is too small (in the group or in the
+reference group) is *suppressed*, and a collapsed interval (every replicate equal) is
+*degenerate*: neither ever makes a finding (``riskmodel.evaluation.cell_speaks``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from riskmodel.evaluation import percentile_interval
+from riskmodel.evaluation import cell_speaks, interval_speaks, percentile_interval
 from riskmodel.fairness._bootstrap import GroupBootstrap
 from riskmodel.fairness._groups import MISSING_GROUP
 
@@ -19,6 +22,7 @@ WITHIN = "within_band"
 REFERENCE = "reference"
 SUPPRESSED = "suppressed"
 UNDEFINED = "undefined"
+DEGENERATE = "degenerate"
 
 #: metrics compared between groups (base rate and mean score are context, not model disparities)
 DISPARITY_METRICS = ("selection_rate", "fpr", "fnr", "tpr", "ppv", "npv", "auc")
@@ -37,8 +41,35 @@ def classify(
     point_out = (ratio < b_lo) | (ratio > b_hi)
     ci_out = (hi < b_lo) | (lo > b_hi)  # NaN interval compares False: never flagged
     out = np.where(ci_out, FLAGGED, np.where(point_out, INCONCLUSIVE, WITHIN)).astype(object)
+    # a collapsed interval says nothing about chance: no finding either way
+    out[point_out & ~np.asarray(interval_speaks(lo, hi), dtype=bool)] = DEGENERATE
     out[np.isnan(ratio)] = UNDEFINED
     return out
+
+
+#: the denominator of each metric, from confusion counts ``(..., 4)`` (TP, FP, FN, TN)
+def metric_denominators(counts: np.ndarray) -> dict[str, np.ndarray]:
+    """Index events in each metric's own denominator (what must reach ``min_group_n``)."""
+    c = np.asarray(counts, dtype=float)
+    tp, fp, fn, tn = c[..., 0], c[..., 1], c[..., 2], c[..., 3]
+    n = tp + fp + fn + tn
+    return {
+        "n": n,
+        "base_rate": n,
+        "mean_score": n,
+        "selection_rate": n,
+        "tpr": tp + fn,
+        "fnr": tp + fn,
+        "fpr": fp + tn,
+        "ppv": tp + fp,
+        "npv": tn + fn,
+        "auc": np.minimum(tp + fn, fp + tn),
+    }
+
+
+def metric_speaks(counts: np.ndarray, min_n: int) -> dict[str, np.ndarray]:
+    """Per metric and group: does the metric's own denominator reach ``min_n``?"""
+    return {m: cell_speaks(d, min_n) for m, d in metric_denominators(counts).items()}
 
 
 def choose_reference(
@@ -83,14 +114,15 @@ def disparities(
     gb: GroupBootstrap,
     *,
     reference: str,
-    suppressed: np.ndarray,
+    speaks: dict[str, np.ndarray],
     band: tuple[float, float],
     metrics: tuple[str, ...] = DISPARITY_METRICS,
 ) -> dict[str, dict[str, dict]]:
     """``{group: {metric: {ratio, ci, difference, difference_ci, flag, reference}}}``.
 
     Ratios and differences use replicate ``b`` of the group and of the reference together, so
-    their intervals come from the same bootstrap as the group intervals.
+    their intervals come from the same bootstrap as the group intervals. ``speaks[metric]`` says
+    per group whether the metric's denominator is large enough (:func:`metric_speaks`).
     """
     labels = gb.grouping.labels
     r = labels.index(reference)
@@ -103,8 +135,9 @@ def disparities(
             point, gb.replicates[m], r, gb.ci_level
         )
         flags = classify(ratio, r_lo, r_hi, band)
+        ok = np.asarray(speaks[m], dtype=bool)
         for i, g in enumerate(labels):
-            if suppressed[i] or suppressed[r]:
+            if not (ok[i] and ok[r]):
                 entry = _suppressed_entry()
             elif i == r:
                 defined = bool(np.isfinite(point[r]))

@@ -96,7 +96,12 @@ def grouped_mean_sd(
 
 
 def grouped_auc(
-    y_true: np.ndarray, y_score: np.ndarray, codes: np.ndarray, n_groups: int
+    y_true: np.ndarray,
+    y_score: np.ndarray,
+    codes: np.ndarray,
+    n_groups: int,
+    *,
+    clusters: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-group ROC AUC (ties count one half) and its DeLong variance.
 
@@ -104,6 +109,10 @@ def grouped_auc(
     negatives scored below, ties half) and ``V01`` of negatives, AUC is their mean and
     ``var = var(V10)/n_pos + var(V01)/n_neg``. Computed from mid-ranks within group and within
     (group, class), so one sort serves every group. NaN where a group lacks either class.
+
+    With ``clusters`` (person codes) the variance is the clustered DeLong variance of
+    Obuchowski (1997): placement values are summed per person, so a person's several index
+    events are not treated as independent.
     """
     y = np.asarray(y_true, dtype=np.int64)
     frame = pd.DataFrame({"g": codes, "y": y, "s": np.asarray(y_score, dtype=float)})
@@ -132,7 +141,44 @@ def grouped_auc(
     var_pos_term = np.where(n_pos > 1, _ratio(_ratio(ss_pos, n_pos - 1), n_pos), 0.0)
     var_neg_term = np.where(n_neg > 1, _ratio(_ratio(ss_neg, n_neg - 1), n_neg), 0.0)
     var = np.where(both, var_pos_term + var_neg_term, np.nan)
+    if clusters is not None:
+        var = np.where(both, _clustered_auc_var(v, pos, codes, n_groups, clusters, auc), np.nan)
     return auc, var
+
+
+def _clustered_auc_var(
+    v: np.ndarray,
+    pos: np.ndarray,
+    codes: np.ndarray,
+    n_groups: int,
+    clusters: np.ndarray,
+    auc: np.ndarray,
+) -> np.ndarray:
+    """Obuchowski's clustered variance of AUC per group from per-row placement values."""
+    frame = pd.DataFrame(
+        {
+            "g": codes,
+            "c": np.asarray(clusters),
+            "x": np.where(pos, v, 0.0),
+            "m": pos.astype(float),
+            "y": np.where(pos, 0.0, v),
+            "n": (~pos).astype(float),
+        }
+    )
+    agg = frame.groupby(["g", "c"], sort=False).sum()
+    g = agg.index.get_level_values("g").to_numpy()
+    a = auc[g]
+    dx = agg["x"].to_numpy() - agg["m"].to_numpy() * a
+    dy = agg["y"].to_numpy() - agg["n"].to_numpy() * a
+    n_cl = np.bincount(g, minlength=n_groups).astype(float)
+    m_tot = np.bincount(codes, weights=pos.astype(float), minlength=n_groups)
+    n_tot = np.bincount(codes, minlength=n_groups) - m_tot
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f = n_cl / (n_cl - 1)
+        s10 = f * np.bincount(g, weights=dx * dx, minlength=n_groups) / m_tot
+        s01 = f * np.bincount(g, weights=dy * dy, minlength=n_groups) / n_tot
+        s11 = f * np.bincount(g, weights=dx * dy, minlength=n_groups)
+        return s10 / m_tot + s01 / n_tot + 2 * s11 / (m_tot * n_tot)
 
 
 def _inputs(

@@ -1,17 +1,19 @@
-"""Mitigation trade-offs: what equalising error rates across groups would cost and change.
+"""Mitigation trade-offs at the same number of programme places.
 
-Options compared, on the same people and labels:
+Every option lists the same number of people as the audited decision (the places it fills), keeps
+its exclusion of people likely to be dangerously violent, and is scored on the same people and
+labels, so the panel compares like with like:
 
-- ``unconstrained``: the rule as it is (one threshold for everyone).
-- ``equalized_odds`` and ``false_negative_rate_parity``: fairlearn's ``ThresholdOptimizer``
-  (Hardt et al. 2016) on the existing score (``prefit=True``), with group-specific, partly
-  randomised thresholds chosen to maximise balanced accuracy under the constraint. It picks its
-  own operating point, so its selection rate can differ from the rule's.
-- ``per_group_threshold``: one threshold per group, set so that each group's true positive rate
-  (share of reoffenders offered a place) matches the unconstrained rule's overall rate.
-
-Any exclusion the rule makes on other grounds (people likely to be dangerously violent, whom
-the programme is not for) is kept in every option.
+- ``unconstrained``: the deployed rule as it is.
+- ``equal_opportunity_same_places``: one threshold per group, set so every group's true positive
+  rate (share of its reoffenders offered a place) is as equal as the places allow, with the same
+  total number of places.
+- ``equal_selection_same_places``: each group offered places in proportion to its size (equal
+  selection rates), the highest scores within each group first.
+- ``equalized_odds_same_places``: fairlearn's ``ThresholdOptimizer`` (equalised odds, Hardt et
+  al. 2016) on the existing score; when it selects more people than there are places, its
+  selections are thinned at random by the same fraction in every group (which keeps its error-rate
+  ratios between groups in expectation); when it selects fewer, it is shown as it is and says so.
 """
 
 from __future__ import annotations
@@ -28,18 +30,18 @@ SMALL_GROUPS = "(small groups, merged)"
 SCORE_DECIMALS = 3
 
 OPTION_TEXT = {
-    "unconstrained": "The rule as it is: one threshold for everyone.",
-    "equalized_odds": (
-        "fairlearn ThresholdOptimizer, equalised odds: group-specific (partly randomised) "
-        "thresholds so that true and false positive rates are equal across groups."
+    "unconstrained": "The deployed rule as it is.",
+    "equal_opportunity_same_places": (
+        "One threshold per group so that each group's share of reoffenders offered a place is as "
+        "equal as possible, with the same number of places."
     ),
-    "false_negative_rate_parity": (
-        "fairlearn ThresholdOptimizer, false-negative-rate parity: group-specific thresholds so "
-        "that the share of reoffenders missed is equal across groups."
+    "equal_selection_same_places": (
+        "Places shared in proportion to group size (equal selection rates), highest scores first "
+        "within each group; same number of places."
     ),
-    "per_group_threshold": (
-        "One threshold per group, set so each group's share of reoffenders offered a place "
-        "matches the overall rate of the unconstrained rule."
+    "equalized_odds_same_places": (
+        "fairlearn ThresholdOptimizer, equalised odds (group-specific, partly randomised "
+        "thresholds), thinned at random to the same number of places when it selects more."
     ),
 }
 
@@ -104,26 +106,62 @@ def _f(x: float) -> float | None:
     return None if not np.isfinite(x) else float(x)
 
 
-def _tpr_matching_thresholds(
-    s: np.ndarray,
-    y: np.ndarray,
-    eligible: np.ndarray,
-    codes: np.ndarray,
-    n_groups: int,
-    target_tpr: float,
-) -> np.ndarray:
-    """Per group, the threshold whose TPR (among all the group's reoffenders) is nearest the target."""
-    thresholds = np.full(n_groups, np.inf)
-    pos = y == 1
+def _ranked_in_groups(
+    s: np.ndarray, eligible: np.ndarray, codes: np.ndarray, n_groups: int
+) -> list[np.ndarray]:
+    """Per group, its eligible rows by descending score (stable)."""
+    out = []
     for g in range(n_groups):  # one sort per group, not per person
-        in_g = codes == g
-        n_pos = int((pos & in_g).sum())
-        cand = np.sort(s[pos & in_g & eligible])[::-1]
-        if n_pos == 0 or len(cand) == 0:
-            continue
-        k = int(np.clip(round(target_tpr * n_pos), 1, len(cand)))
-        thresholds[g] = cand[k - 1]
-    return thresholds
+        rows = np.flatnonzero((codes == g) & eligible)
+        out.append(rows[np.argsort(-s[rows], kind="stable")])
+    return out
+
+
+def _take_tops(ranked: list[np.ndarray], n_take: np.ndarray, n: int) -> np.ndarray:
+    pred = np.zeros(n, np.int64)
+    for rows, k in zip(ranked, n_take, strict=True):
+        pred[rows[: int(k)]] = 1
+    return pred
+
+
+def _equal_opportunity(
+    s: np.ndarray, y: np.ndarray, ranked: list[np.ndarray], codes: np.ndarray, places: int
+) -> np.ndarray:
+    """Per-group tops with (nearly) equal TPR and at most ``places`` in total (bisection)."""
+    n_pos = np.bincount(codes, weights=(y == 1).astype(float), minlength=len(ranked))
+    cum_pos = [np.cumsum(y[rows] == 1) for rows in ranked]
+
+    def takes(t: float) -> np.ndarray:
+        out = np.zeros(len(ranked), np.int64)
+        for g, cp in enumerate(cum_pos):
+            if n_pos[g] == 0 or len(cp) == 0:
+                continue
+            need = t * n_pos[g]
+            out[g] = min(int(np.searchsorted(cp, need - 1e-9)) + 1, len(cp)) if need > 0 else 0
+        return out
+
+    lo, hi = 0.0, 1.0
+    for _ in range(50):
+        mid = (lo + hi) / 2
+        if takes(mid).sum() <= places:
+            lo = mid
+        else:
+            hi = mid
+    return _take_tops(ranked, takes(lo), len(s))
+
+
+def _equal_selection(
+    ranked: list[np.ndarray], sizes: np.ndarray, places: int, n: int
+) -> np.ndarray:
+    share = places * sizes / max(sizes.sum(), 1)
+    n_take = np.floor(share).astype(np.int64)
+    # largest remainders get the places left, so the total is exactly ``places``
+    left = places - int(n_take.sum())
+    if left > 0:
+        order = np.argsort(-(share - n_take), kind="stable")[:left]
+        n_take[order] += 1
+    n_take = np.minimum(n_take, [len(r) for r in ranked])
+    return _take_tops(ranked, n_take, n)
 
 
 def compare_mitigations(
@@ -136,54 +174,60 @@ def compare_mitigations(
     min_n: int,
     seed: int,
 ) -> dict:
-    """Table of options with overall performance, selection and the largest gaps between groups."""
+    """Table of options at the audited decision's number of places, with overall performance,
+    selection and the largest gaps between reportable groups."""
     from fairlearn.postprocessing import ThresholdOptimizer
 
     s = np.asarray(score, dtype=float)
     y = np.asarray(y_true, dtype=np.int64)
     sel = np.asarray(selected, dtype=np.int64)
     elig = np.ones(len(s), bool) if eligible is None else np.asarray(eligible, bool)
+    places = int(sel.sum())
     sizes = grouping.sizes()
     report = sizes >= min_n
     labels = grouping.labels
+    ranked = _ranked_in_groups(s, elig, grouping.codes, grouping.n_groups)
+    gen = rng(seed, "fairness.mitigation")
+
+    options: dict[str, np.ndarray] = {"unconstrained": sel}
+    options["equal_opportunity_same_places"] = _equal_opportunity(
+        s, y, ranked, grouping.codes, places
+    )
+    options["equal_selection_same_places"] = _equal_selection(ranked, sizes, places, len(s))
+
     # small groups are merged for fitting: a threshold learnt from a handful of people is noise
     fit_labels = np.array(
         [lab if report[i] else SMALL_GROUPS for i, lab in enumerate(labels)], dtype=object
     )
     sensitive = pd.Series(fit_labels[grouping.codes], name=grouping.name)
     lo, hi = float(np.min(s)), float(np.max(s))
-    probability = lo >= 0.0 and hi <= 1.0
-    s01 = s if probability else (s - lo) / (hi - lo if hi > lo else 1.0)
-    # fairlearn walks the sorted unique scores one by one in Python; on a 0.001 grid (at most
-    # 1,001 candidate thresholds) a million people take seconds, not minutes, and no threshold
-    # worth distinguishing is lost
+    s01 = s if (lo >= 0.0 and hi <= 1.0) else (s - lo) / (hi - lo if hi > lo else 1.0)
+    # fairlearn walks the sorted unique scores one by one in Python: a 0.001 grid keeps it fast
     X = pd.DataFrame({"score": np.round(s01, SCORE_DECIMALS)})
-    gen = rng(seed, "fairness.mitigation")
-
-    options: dict[str, np.ndarray] = {"unconstrained": sel}
-    for constraint in ("equalized_odds", "false_negative_rate_parity"):
-        to = ThresholdOptimizer(
-            estimator=_ScoreAsProbability().fit(X),
-            constraints=constraint,
-            objective="balanced_accuracy_score",
-            prefit=True,
-            predict_method="predict_proba",
-        )
-        to.fit(X, y, sensitive_features=sensitive)
-        pred = np.asarray(
+    to = ThresholdOptimizer(
+        estimator=_ScoreAsProbability().fit(X),
+        constraints="equalized_odds",
+        objective="balanced_accuracy_score",
+        prefit=True,
+        predict_method="predict_proba",
+    )
+    to.fit(X, y, sensitive_features=sensitive)
+    pred = (
+        np.asarray(
             to.predict(X, sensitive_features=sensitive, random_state=int(gen.integers(2**31 - 1)))
         ).astype(np.int64)
-        options[constraint] = pred * elig
-    overall_tpr = float(
-        metrics_from_counts(confusion_counts(y, sel, np.zeros(len(y), np.int64), 1))["tpr"][0]
+        * elig
     )
-    thr = _tpr_matching_thresholds(s, y, elig, grouping.codes, grouping.n_groups, overall_tpr)
-    options["per_group_threshold"] = ((s >= thr[grouping.codes]) & elig).astype(np.int64)
+    fl_selected = int(pred.sum())
+    if fl_selected > places:
+        keep = gen.random(len(pred)) < places / fl_selected
+        pred = pred * keep
+    options["equalized_odds_same_places"] = pred
 
     table = []
-    for name, pred in options.items():
-        row = {"option": name, "description": OPTION_TEXT[name]}
-        row.update(_summary(y, pred, grouping.codes, labels, report))
+    for name, p in options.items():
+        row = {"option": name, "description": OPTION_TEXT[name], "places": int(p.sum())}
+        row.update(_summary(y, p, grouping.codes, labels, report))
         table.append(row)
     from sklearn.metrics import roc_auc_score
 
@@ -191,11 +235,9 @@ def compare_mitigations(
     return {
         "attribute": grouping.name,
         "score_auc": score_auc,
+        "places": places,
+        "fairlearn_selected_before_thinning": fl_selected,
         "groups_reported": [labels[i] for i in np.flatnonzero(report) if labels[i] != MISSING_GROUP]
         or [labels[i] for i in np.flatnonzero(report)],
-        "per_group_thresholds": {
-            labels[i]: (_f(thr[i]) if report[i] else None) for i in range(len(labels))
-        },
-        "target_tpr": overall_tpr,
         "options": table,
     }

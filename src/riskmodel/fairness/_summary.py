@@ -35,6 +35,25 @@ def _value(metric: str, x: float | None) -> str:
     return _num(x) if metric == "auc" else _pct(x)
 
 
+def ratio_text(x: float | None, band: tuple[float, float] = (0.8, 1.25), digits: int = 2) -> str:
+    """A ratio with as many decimals (2 to 4) as it takes to show on which side of each band
+    edge it lies: 0.7995 prints as 0.7995, never as a contradictory 0.80."""
+    if x is None or not math.isfinite(x):
+        return "–"
+    edges = band
+    for d in range(digits, 5):
+        shown = float(f"{x:.{d}f}")
+        if all((shown < e) == (x < e) and (shown > e) == (x > e) for e in edges):
+            return f"{x:.{d}f}"
+    return f"{x:.4f}"
+
+
+def _count_text(data: dict[str, Any]) -> str:
+    if data.get("n_people") is not None:
+        return f"{data['n_used']:,} index events of {data['n_people']:,} people"
+    return f"{data['n_used']:,} rows (no person ids: rows are counted, not people)"
+
+
 def plain_summary(
     payload: dict[str, Any], *, band: tuple[float, float], ci_level: float, min_n: int
 ) -> dict[str, Any]:
@@ -43,8 +62,9 @@ def plain_summary(
     data, overall = payload["data"], payload["overall"]
     findings: list[str] = []
     findings.append(
-        f"The audit covers {data['n_used']:,} people. {_pct(overall['base_rate'])} reoffended "
-        f"(as recorded) and {_pct(overall['selection_rate'])} were selected ({data['rule']})."
+        f"The audit covers {_count_text(data)}. {_pct(overall['base_rate'])} of index events "
+        f"were followed by a recorded reoffence, and {data.get('n_selected', 0):,} "
+        f"({_pct(overall['selection_rate'])}) were selected: {data['rule']}."
     )
     if data["n_set_aside"]:
         findings.append(
@@ -53,7 +73,8 @@ def plain_summary(
         )
     if overall.get("auc") is not None:
         findings.append(
-            f"Overall the score ranks people who reoffended above those who did not with an AUC of "
+            f"Overall the score ranks index events followed by a recorded reoffence above those "
+            f"that were not with an AUC of "
             f"{overall['auc']:.2f} (0.5 is chance, 1 is perfect)."
         )
 
@@ -69,6 +90,8 @@ def plain_summary(
             for m in _ORDER:
                 d = metrics.get(m)
                 if not d:
+                    continue
+                if d.get("suppressed") or d["flag"] in ("suppressed", "degenerate"):
                     continue
                 if d["flag"] == "inconclusive":
                     n_inconclusive += 1
@@ -97,8 +120,8 @@ def plain_summary(
             findings.append(
                 f"  {f['attribute']} = {f['group']}: {name} {_value(f['metric'], f['value'])} "
                 f"against {_value(f['metric'], f['reference_value'])} for {f['reference']}, "
-                f"{f['ratio']:.2f} times as high ({lvl} interval {f['ci'][0]:.2f} to "
-                f"{f['ci'][1]:.2f})."
+                f"{ratio_text(f['ratio'], band)} times as high ({lvl} interval "
+                f"{ratio_text(f['ci'][0], band)} to {ratio_text(f['ci'][1], band)})."
             )
         if len(flagged) > MAX_LISTED:
             findings.append(f"  ... and {len(flagged) - MAX_LISTED} more (see the tables).")
@@ -114,8 +137,10 @@ def plain_summary(
         )
     if n_suppressed:
         findings.append(
-            f"{n_suppressed} group(s) or intersection cell(s) have fewer than {min_n} people and "
-            "are suppressed: the audit says nothing about them, which is itself a limitation."
+            f"{n_suppressed} group(s) or intersection cell(s) have fewer than {min_n} index "
+            "events and are suppressed (and single metrics whose own denominator is below "
+            f"{min_n} are suppressed too): the audit says nothing about them, which is itself a "
+            "limitation."
         )
 
     # base rates: the impossibility result applies whenever they differ
@@ -143,13 +168,16 @@ def plain_summary(
         lines = []
         for attr, res in lb["attributes"].items():
             for f in res["findings"]:
-                if f["metric"] == "recording_rate":
+                if f["metric"] == "recording_ratio":
                     grp = res["groups"][f["group"]]
                     lines.append(
-                        f"  {attr} = {f['group']}: reoffending is {f['finding'].replace('_', ' ')} "
-                        f"(recorded {_pct(grp['base_rate_recorded'])} against truly "
-                        f"{_pct(grp['base_rate_true'])}; recording rate {f['ratio']:.2f} times "
-                        f"that of {res['reference']})."
+                        f"  {attr} = {f['group']}: reoffending is {f['finding'].replace('_', ' ')}: "
+                        f"{grp['recorded_incidents']:,} incidents recorded where equal recording "
+                        f"would have recorded {grp['equal_recording_incidents']:,}; "
+                        f"{ratio_text(f['ratio'], tuple(lb['recording_band']))} times the "
+                        f"recording of {res['reference']} ({lvl} interval "
+                        f"{ratio_text(f['ci'][0], tuple(lb['recording_band']))} to "
+                        f"{ratio_text(f['ci'][1], tuple(lb['recording_band']))})."
                     )
                 else:
                     word = {
@@ -159,19 +187,48 @@ def plain_summary(
                     }[f["finding"]]
                     lines.append(
                         f"  {attr} = {f['group']}: the disparity in {METRIC_NAMES[f['metric']][0]} "
-                        f"is {word} the recorded data (ratio {_num(f['recorded_ratio'])} on "
-                        f"recorded outcomes, {_num(f['true_ratio'])} on true outcomes)."
+                        f"is {word} unequal recording (ratio {ratio_text(f['recorded_ratio'], band)} "
+                        f"on recorded outcomes, {ratio_text(f['equal_recording_ratio'], band)} "
+                        "had recording been equal)."
                     )
         if lines:
             findings.append(
-                "The recorded outcomes are biased against the truth of the synthetic world:"
+                "Recording differs between groups in this synthetic world (measured against its "
+                "equal-recording counterfactual):"
             )
             findings.extend(lines[: MAX_LISTED * 2])
+            if len(lines) > MAX_LISTED * 2:
+                findings.append(f"  ... and {len(lines) - MAX_LISTED * 2} more (see the tables).")
         else:
             findings.append(
-                "Recorded and true outcomes tell the same story for every group: no "
-                "sign that recording hides or creates a disparity."
+                "No label-bias finding: recorded reoffending, measured against what equal "
+                "recording would have recorded, shows no group under- or over-recorded, and no "
+                "disparity hidden, created or reversed by recording."
             )
+    cal = payload.get("calibration_by_group", {}).get("overall", {}).get("all", {})
+    listed = cal.get("listed", {})
+    if listed and not listed.get("suppressed"):
+        findings.append(
+            f"Among the {listed['n']:,} listed index events, the model predicted "
+            f"{_pct(listed['predicted'])} would reoffend (recorded) and {_pct(listed['observed'])} "
+            f"did ({lvl} interval of the difference {_pct(listed['difference_ci'][0])} to "
+            f"{_pct(listed['difference_ci'][1])}): {listed['verdict_text']}."
+        )
+    miscal = []
+    for attr, groups in payload.get("calibration_by_group", {}).items():
+        if attr == "overall":
+            continue
+        for g, c in groups.items():
+            e = c.get("everyone", {})
+            if not e.get("suppressed") and e.get("verdict") not in (None, "no clear difference"):
+                miscal.append(f"{attr} = {g} ({e['verdict_text']})")
+    if miscal:
+        findings.append(
+            "Calibration differs from the observed rate, beyond chance, for: "
+            + "; ".join(miscal[:MAX_LISTED])
+            + (f"; and {len(miscal) - MAX_LISTED} more" if len(miscal) > MAX_LISTED else "")
+            + "."
+        )
 
     px = payload["proxy"]
     if px.get("available"):
@@ -191,14 +248,12 @@ def plain_summary(
     mit = payload["mitigation"]
     if mit.get("available"):
         rows = {r["option"]: r for r in mit["options"]}
-        u, eo = rows["unconstrained"], rows["equalized_odds"]
+        u, eo = rows["unconstrained"], rows["equal_opportunity_same_places"]
         findings.append(
-            f"Equalising error rates across {mit['attribute']} (fairlearn, equalised odds) would "
-            f"move the largest gap in true/false positive rates from "
-            f"{_num(u['equalized_odds_difference'])} to {_num(eo['equalized_odds_difference'])}, "
-            f"the selection rate from {_pct(u['selection_rate'])} to {_pct(eo['selection_rate'])}, "
-            f"and balanced accuracy from {_num(u['balanced_accuracy'])} to "
-            f"{_num(eo['balanced_accuracy'])}."
+            f"With the same {mit['places']:,} places, equalising across {mit['attribute']} the "
+            "share of reoffenders offered a place would move the largest gap in true positive "
+            f"rates from {_num(u['max_tpr_gap'])} to {_num(eo['max_tpr_gap'])} and precision "
+            f"from {_pct(u['ppv'])} to {_pct(eo['ppv'])} (see 'Trade-offs')."
         )
     return {
         "findings": findings,

@@ -203,6 +203,14 @@ def _frame(
 
 
 def _attach_truth(frame: pd.DataFrame, truth: pd.DataFrame | None) -> list[str]:
+    """Attach the world's truth to each index event; returns the truth columns added.
+
+    ``equal_recording_reoffend_12m`` has the definition of ``reoffend_12m`` (a DA offence after the
+    index event, at most 365 days after the index date) counted on the incidents that equal
+    recording would have recorded (synth: every measurement-bias multiplier 1, same draws), for
+    the same index events. Worlds generated before that counterfactual existed lack it: its
+    columns are then missing values (the table keeps one set of truth columns).
+    """
     if truth is None or len(truth) == 0:
         return []
     t = truth.assign(event_id=truth["event_id"].astype(str)).drop_duplicates("event_id")
@@ -210,13 +218,27 @@ def _attach_truth(frame: pd.DataFrame, truth: pd.DataFrame | None) -> list[str]:
     ev = frame["index_event_id"].astype(str)
     frame["p_reoffend_true"] = ev.map(t["p_reoffend_12m"]).astype(float).to_numpy()
     frame["p_severe_true"] = ev.map(t["p_severe_12m"]).astype(float).to_numpy()
-    incidents = ev.map(t["true_incidents_12m"]).astype(float)
-    missing = incidents.isna()
-    frame["true_incidents_12m"] = pd.array(incidents.to_numpy(), dtype="Int64")
-    reoffend = pd.array((incidents > 0).to_numpy(), dtype="boolean")
-    reoffend[missing.to_numpy()] = pd.NA
-    frame["true_reoffend_12m"] = reoffend if missing.any() else reoffend.astype(bool)
-    return list(TRUTH)
+    added = ["p_reoffend_true", "p_severe_true"]
+
+    def counts(src: str, dst: str, flag: str) -> None:
+        nan = pd.Series(np.nan, index=ev.index)
+        n = ev.map(t[src]).astype(float) if src in t.columns else nan
+        missing = n.isna().to_numpy()
+        frame[dst] = pd.array(n.to_numpy(), dtype="Int64")
+        hit = pd.array((n > 0).to_numpy(), dtype="boolean")
+        hit[missing] = pd.NA
+        if flag:
+            frame[flag] = hit if missing.any() else hit.astype(bool)
+        added.extend([dst, *([flag] if flag else [])])
+
+    counts("true_incidents_12m", "true_incidents_12m", "true_reoffend_12m")
+    counts("recorded_incidents_12m", "recorded_incidents_12m", "")
+    counts(
+        "equal_recording_incidents_12m",
+        "equal_recording_incidents_12m",
+        "equal_recording_reoffend_12m",
+    )
+    return [c for c in TRUTH if c in added]
 
 
 def _spec(

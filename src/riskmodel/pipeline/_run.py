@@ -19,6 +19,7 @@ from riskmodel.synth import verify_world
 
 STEPS = (
     "train (world, features, both heads, baselines, MLflow)",
+    "train the companion without the sensitive inputs (age, health flags)",
     "promote the run to champion",
     "fairness audit",
     "explanations and model card",
@@ -35,6 +36,18 @@ HEADLINE = (
     "test.reoffend.ece.model",
     "test.severe.auc.model",
 )
+
+
+#: an experiment ``X.yaml`` with a sibling ``X_no_sensitive.yaml`` also trains that companion, so
+#: the fairness report shows performance and disparities with and without the sensitive inputs
+COMPANION_SUFFIX = "_no_sensitive"
+
+
+def companion_experiment(experiment_path: str | Path) -> Path | None:
+    """The experiment's companion without sensitive inputs, when one sits beside it."""
+    p = Path(experiment_path)
+    cand = p.with_name(f"{p.stem}{COMPANION_SUFFIX}{p.suffix}")
+    return cand if cand.exists() and not p.stem.endswith(COMPANION_SUFFIX) else None
 
 
 @dataclass
@@ -79,9 +92,11 @@ def run_pipeline(
 
     trained = timed(STEPS[0], lambda: train_experiment(experiment_path))
     run = load_run(trained.run_dir)
-    timed(STEPS[1], lambda: promote(run))
-    fairness_html, _ = timed(STEPS[2], lambda: audit_run(run))
-    explained = timed(STEPS[3], lambda: explain_run(run, sample=run.experiment.explain.sample))
+    comp_path = companion_experiment(experiment_path)
+    companion = timed(STEPS[1], lambda: train_experiment(comp_path)).run_id if comp_path else None
+    timed(STEPS[2], lambda: promote(run))
+    fairness_html, fairness_json = timed(STEPS[3], lambda: audit_run(run, companion=companion))
+    explained = timed(STEPS[4], lambda: explain_run(run, sample=run.experiment.explain.sample))
 
     outputs: dict[str, Path] = {
         "training report": run.dir / "report.html",
@@ -98,7 +113,7 @@ def run_pipeline(
             (out_root or reports_dir()) / "eligibility" / f"{run.id}_{as_of.isoformat()}"
         )
         scored = timed(
-            STEPS[4],
+            STEPS[5],
             lambda: score_cohort(
                 model=f"models:/{REGISTERED_NAMES['reoffend']}@{CHAMPION}",
                 cohort=world_dir,

@@ -72,7 +72,7 @@ def render_html(template: str, **context: Any) -> str:
             "generated_at", _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
         ),
     }
-    return _ENV.get_template(template).render(**base, **context)
+    return _ENV.get_template(template).render(**{**base, **context})  # context may name its notice
 
 
 def write_report(

@@ -87,6 +87,10 @@ class ChunkResult:
     p_severe: np.ndarray
     true_incidents_12m: np.ndarray
     recorded_reoffend_12m: np.ndarray
+    # recorded DA incidents after the index event in its 12 months, and how many of the same
+    # incidents equal recording (every measurement-bias multiplier 1, same draws) would record
+    recorded_incidents_12m: np.ndarray
+    equal_recording_incidents_12m: np.ndarray
     # recorded non-DA events of these perpetrators
     nonda_person: np.ndarray
     nonda_t: np.ndarray
@@ -172,6 +176,12 @@ def simulate_chunk(
     p_report = params.reporting[offence] * params.class_reporting[inc.cls] * perps.bias[inc.person]
     reported = u_rec < p_report
     recorded = u_rec < p_report * params.recorded_given_reported
+    # the equal-recording counterfactual (common random numbers): the same incident and the same
+    # draw u_rec, with the measurement-bias multipliers (ethnicity, area) set to 1; household
+    # visibility and the offence mix are kept, because they are not bias. Dividing by exactly
+    # 1.0 leaves an unbiased world's probabilities bit-identical, so there recorded == equal.
+    bias_mult = params.bias_ethnicity[people.ethnicity] * params.bias_area[people.area]
+    recorded_equal = u_rec < (p_report / bias_mult[inc.person]) * params.recorded_given_reported
     in_window = (inc.t >= 0.0) & (inc.t < n_days)
     severe = np.isin(offence, SEVERE_CODES)
 
@@ -201,6 +211,7 @@ def simulate_chunk(
     if not kept.all():
         inc = inc.take(kept)
         offence, reported, recorded = offence[kept], reported[kept], recorded[kept]
+        recorded_equal = recorded_equal[kept]
         in_window, severe, u_victim = in_window[kept], severe[kept], u_victim[kept]
         n = len(inc)
 
@@ -248,6 +259,12 @@ def simulate_chunk(
     key = inc.person.astype(np.float64) * _TIME_SPAN + (inc.t - cal.t_lo)
     hi = np.searchsorted(key, ip.astype(np.float64) * _TIME_SPAN + (horizon - cal.t_lo), "left")
     true_12m = hi - idx - 1
+    # the same window counted on recorded incidents and on equal-recording ones (the index event
+    # itself is excluded: it is recorded in both, by construction of the index events)
+    cum_rec = np.cumsum(recorded & in_window)
+    cum_eq = np.cumsum(recorded_equal & in_window)
+    rec_12m = cum_rec[hi - 1] - cum_rec[idx]
+    eq_12m = cum_eq[hi - 1] - cum_eq[idx]
 
     # 7. recorded non-DA offending of these perpetrators
     rng = stream("nonda")
@@ -285,6 +302,8 @@ def simulate_chunk(
         p_severe=p_severe,
         true_incidents_12m=true_12m.astype(np.int64),
         recorded_reoffend_12m=recorded_12m,
+        recorded_incidents_12m=rec_12m.astype(np.int64),
+        equal_recording_incidents_12m=eq_12m.astype(np.int64),
         nonda_person=nd_owner.astype(np.int64) + offset,
         nonda_t=nd_t,
         nonda_offence=nd_type,

@@ -351,6 +351,9 @@ def _assemble(
     )
     for col in ("event_id", "person_id"):
         truth[col] = truth[col].astype("str")
+    # the equal-recording counterfactual (synth/_simulate.py), appended after the original columns
+    for col in ("recorded_incidents_12m", "equal_recording_incidents_12m"):
+        truth[col] = _cat(results, col)[t_order]
 
     programmes = _programmes(cal, results, pid, row_of)
 
