@@ -196,6 +196,19 @@ def run_dir(tmp_path) -> Path:
 
 
 @pytest.fixture
+def run_dir_loadable(tmp_path) -> Path:
+    """The fixture run made loadable by ``riskmodel.models.load_run`` (a verified bundle and a
+    whole experiment config), keeping the fixture's own fairness settings."""
+    d = write_run_dir(tmp_path)
+    fairness = json.loads((d / "run.json").read_text())["config"]["fairness"]
+    add_model_bundle(d)
+    info = json.loads((d / "run.json").read_text())
+    info["config"]["fairness"] = fairness
+    (d / "run.json").write_text(json.dumps(info))
+    return d
+
+
+@pytest.fixture
 def run_dir_with_bundle(tmp_path) -> Path:
     """A run directory with a real model bundle, readable by ``riskmodel.models.load_run``."""
     d = write_run_dir(tmp_path)

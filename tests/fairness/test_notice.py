@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-from riskmodel.fairness import _report as R
 from riskmodel.fairness import audit_run
 from riskmodel.notice import (
     NEVER_INPUTS,
@@ -41,10 +40,9 @@ def test_notice_follows_the_models_feature_list():
     assert "sex" in NEVER_INPUTS
 
 
-def test_fairness_outputs_carry_the_runs_own_notice(run_dir, monkeypatch, isolated_project):
+def test_fairness_outputs_carry_the_runs_own_notice(run_dir_loadable, isolated_project):
     # the fixture run's model uses priors_da and area_code: no sensitive input
-    monkeypatch.setattr(R, "_models_load_run", lambda: None)
-    html, js = audit_run(run_dir)
+    html, js = audit_run(run_dir_loadable)
     out = json.loads(js.read_text())
     assert "uses no sensitive characteristic" in out["permitted_use"]
     assert out["sensitive_inputs"]["used"] == []

@@ -10,7 +10,6 @@ import pytest
 
 from riskmodel.evaluation import cell_speaks, interval_speaks
 from riskmodel.fairness import FairnessConfig, audit_frame, audit_run
-from riskmodel.fairness import _report as R
 
 SPEAKING = ("flagged", "inconclusive")
 
@@ -80,16 +79,14 @@ def test_tiny_cells_in_a_population_never_flag(make_population):
 
 
 def _audit_fixture_run(run_dir, monkeypatch):
-    # the contract-level reader (the fixture run has no verified bundle)
-    monkeypatch.setattr(R, "_models_load_run", lambda: None)
     _, js = audit_run(run_dir)
     return json.loads(js.read_text())
 
 
 def test_a_trained_runs_json_has_no_finding_from_small_cells(
-    run_dir, monkeypatch, isolated_project
+    run_dir_loadable, monkeypatch, isolated_project
 ):
-    out = _audit_fixture_run(run_dir, monkeypatch)
+    out = _audit_fixture_run(run_dir_loadable, monkeypatch)
     assert out["summary"]["counts"]["suppressed_groups"] > 0  # the check has cells to look at
     assert findings_from_small_cells(out) == []
 
@@ -109,9 +106,11 @@ def test_make_run_json_has_no_finding_from_small_cells(path):
     assert findings_from_small_cells(out) == []
 
 
-def test_the_check_itself_catches_a_flag_on_a_small_cell(run_dir, monkeypatch, isolated_project):
+def test_the_check_itself_catches_a_flag_on_a_small_cell(
+    run_dir_loadable, monkeypatch, isolated_project
+):
     # the checker must be able to fail: plant a flag on a suppressed cell
-    out = _audit_fixture_run(run_dir, monkeypatch)
+    out = _audit_fixture_run(run_dir_loadable, monkeypatch)
     attr = "sex:ethnicity:age_band"
     small = next(g for g, v in out["intersections"][attr].items() if v["suppressed"])
     out["disparities"][attr][small]["selection_rate"] = {
