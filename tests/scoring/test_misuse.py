@@ -1,0 +1,226 @@
+"""Issue 16: what a clumsy or hostile user could still do, one test per numbered item.
+
+Each test reproduces the attack or the accident as the issue describes it, and asserts the
+behaviour the fix promises (``test_item<N>_...``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+
+import pytest
+from typer.testing import CliRunner
+
+from riskmodel.cli import app
+from riskmodel.paths import audit_log_path
+from riskmodel.scoring import AuditLog
+
+runner = CliRunner()
+
+
+def _score_args(bundle_dir, cohort, out, *extra, purpose="programme_referral"):
+    return [
+        "score",
+        "--model", str(bundle_dir),
+        "--cohort", str(cohort),
+        "--purpose", purpose,
+        "--capacity", "10",
+        "--out", str(out),
+        *extra,
+    ]  # fmt: skip
+
+
+def _os_user() -> str:
+    return pwd.getpwuid(os.geteuid()).pw_name
+
+
+# -- item 2: the audit log cannot be redirected or renamed ---------------------------------------
+def test_item2_audit_log_cannot_be_redirected_or_renamed(
+    isolated_project, bundle_dir, cohort_file, monkeypatch
+):
+    throwaway = isolated_project / "elsewhere" / "throwaway.jsonl"
+    monkeypatch.setenv("RISKMODEL_AUDIT_LOG", str(throwaway))
+    monkeypatch.setenv("RISKMODEL_USER", "somebody-else")
+    refused = runner.invoke(
+        app, _score_args(bundle_dir, cohort_file, isolated_project / "o1", purpose="charging")
+    )
+    assert refused.exit_code == 2
+    done = runner.invoke(app, _score_args(bundle_dir, cohort_file, isolated_project / "o2"))
+    assert done.exit_code == 0, done.output
+    assert not throwaway.exists()
+    log = AuditLog(audit_log_path())
+    assert log.path == isolated_project / "audit_log" / "scoring.jsonl"
+    entries = list(log.entries())
+    assert [e["outcome"] for e in entries] == ["refused", "completed"]
+    assert {e["user"] for e in entries} == {_os_user()}
+    # the per-run ways to redirect or rename are gone
+    for opt in (["--audit-log", str(throwaway)], ["--user", "x"]):
+        res = runner.invoke(
+            app, _score_args(bundle_dir, cohort_file, isolated_project / "o3", *opt)
+        )
+        assert res.exit_code == 2 and "No such option" in res.output
+    assert not throwaway.exists()
+
+
+def test_item2_a_declared_identity_is_recorded_beside_the_os_user(
+    isolated_project, bundle_dir, cohort_file
+):
+    from riskmodel.scoring import score_cohort
+
+    score_cohort(
+        model=bundle_dir,
+        cohort=cohort_file,
+        purpose="programme_referral",
+        capacity=5,
+        out_dir=isolated_project / "o",
+        user="pipeline-service",
+    )
+    (entry,) = AuditLog(audit_log_path()).entries()
+    assert entry["user"] == _os_user()
+    assert entry["declared_identity"] == "pipeline-service"
+
+
+# -- item 3: a crash can no longer wedge or mislead the log --------------------------------------
+def _entries(n: int, log: AuditLog) -> list[dict]:
+    return [log.append({"user": "u", "outcome": "completed", "n": i}) for i in range(n)]
+
+
+def test_item3_kill_between_line_and_head_is_recovered_by_a_logged_step(tmp_path):
+    log = AuditLog(tmp_path / "log.jsonl")
+    _entries(2, log)
+    head_before = log.head_path.read_bytes()
+    _entries(1, log)
+    log.head_path.write_bytes(head_before)  # as if killed after the line, before the head
+    assert not log.verify().ok
+    log.append({"user": "u", "outcome": "refused"})
+    rep = log.verify()
+    assert rep.ok, rep.problem
+    outcomes = [e["outcome"] for e in log.entries()]
+    assert outcomes == ["completed", "completed", "completed", "recovery", "refused"]
+    recovery = list(log.entries())[3]
+    assert "head" in recovery["recovery"] and recovery["recovered_seq"] == 3
+
+
+def test_item3_a_half_written_last_line_is_set_aside_by_a_logged_step(tmp_path):
+    log = AuditLog(tmp_path / "log.jsonl")
+    _entries(2, log)
+    with open(log.path, "ab") as f:
+        f.write(b'{"outcome":"compl')  # killed mid-write
+    assert not log.verify().ok
+    log.check_appendable()
+    rep = log.verify()
+    assert rep.ok, rep.problem
+    last = list(log.entries())[-1]
+    assert last["outcome"] == "recovery" and last["removed_bytes"] == 17
+
+
+_KILL_BEFORE_PUBLISH = """
+import os, sys
+import riskmodel.scoring._transaction as t
+def die(*a, **k):
+    os._exit(137)
+t.publish = die
+from riskmodel.scoring import score_cohort
+score_cohort(model=sys.argv[1], cohort=sys.argv[2], purpose="programme_referral", capacity=5,
+             out_dir=sys.argv[3])
+"""
+
+
+def test_item3_kill_before_publish_is_marked_failed_and_the_partial_removed(
+    isolated_project, bundle_dir, cohort_file
+):
+    import subprocess
+    import sys
+
+    from riskmodel.scoring import score_cohort
+
+    out = isolated_project / "lists" / "a"
+    proc = subprocess.run(
+        [sys.executable, "-c", _KILL_BEFORE_PUBLISH, str(bundle_dir), str(cohort_file), str(out)],
+        env={**os.environ},
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 137, proc.stderr
+    assert not out.exists()
+    assert [p.name for p in out.parent.iterdir() if p.name.startswith(".a.partial")]
+    log = AuditLog(audit_log_path())
+    assert [e["outcome"] for e in log.entries()] == ["completed"]  # misleading until recovery
+
+    res = score_cohort(
+        model=bundle_dir,
+        cohort=cohort_file,
+        purpose="programme_referral",
+        capacity=5,
+        out_dir=isolated_project / "lists" / "b",
+    )
+    entries = list(log.entries())
+    assert [e["outcome"] for e in entries] == ["completed", "failed", "completed"]
+    assert entries[1]["recovery"] and entries[1]["completed_entry_hash"] == entries[0]["hash"]
+    assert entries[1]["output"]["dir"] == str(out)
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".a.partial")]
+    assert any("interrupted" in w for w in res.warnings)
+    assert log.verify().ok
+
+
+# -- item 4: the end of the log is anchored outside it; lines are canonical ----------------------
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda line: line.replace(b"\n", b"\r\n"),
+        lambda line: line.replace(b'","', b'", "', 1),
+        lambda line: line[:-2] + b',"outcome":"completed"}\n',
+    ],
+    ids=["crlf", "spacing", "duplicate-key"],
+)
+def test_item4_a_line_must_be_the_canonical_form_of_its_entry(tmp_path, edit):
+    log = AuditLog(tmp_path / "log.jsonl")
+    _entries(3, log)
+    lines = log.path.read_bytes().splitlines(keepends=True)
+    edited = edit(lines[1])
+    assert json.loads(edited)["hash"] == json.loads(lines[1])["hash"]  # same JSON, same hash
+    log.path.write_bytes(b"".join([lines[0], edited, lines[2]]))
+    rep = log.verify()
+    assert not rep.ok and rep.first_bad_line == 2
+
+
+def _rewrite_chain(log: AuditLog, keep) -> None:
+    """What an insider with write access does: rewrite the chain and the head consistently."""
+    from riskmodel.provenance import canonical_json
+    from riskmodel.scoring._audit_log import GENESIS_HASH, entry_hash
+
+    prev, out = GENESIS_HASH, []
+    kept = [e for e in log.entries() if keep(e)]
+    for i, e in enumerate(kept, start=1):
+        body = {k: v for k, v in e.items() if k != "hash"}
+        body.update(seq=i, prev_hash=prev)
+        body["hash"] = prev = entry_hash(body)
+        out.append(canonical_json(body) + "\n")
+    log.path.write_text("".join(out))
+    log.head_path.write_text(json.dumps({"n_entries": len(kept), "last_hash": prev}) + "\n")
+
+
+def test_item4_rewriting_the_chain_is_caught_by_the_summaries_anchors(
+    isolated_project, bundle_dir, cohort_file
+):
+    lists = isolated_project / "reports" / "eligibility"
+    assert runner.invoke(app, _score_args(bundle_dir, cohort_file, lists / "a")).exit_code == 0
+    runner.invoke(app, _score_args(bundle_dir, cohort_file, lists / "x", purpose="bail"))
+    assert runner.invoke(app, _score_args(bundle_dir, cohort_file, lists / "b")).exit_code == 0
+    log = AuditLog(audit_log_path())
+    saved = log.path.read_bytes(), log.head_path.read_bytes()
+    assert runner.invoke(app, ["audit-log", "verify"]).exit_code == 0
+
+    _rewrite_chain(log, lambda e: e["outcome"] != "refused")  # hide the refusal
+    assert log.verify().ok  # the log alone cannot tell
+    res = runner.invoke(app, ["audit-log", "verify"])
+    assert res.exit_code == 1 and "summary.json" in res.output
+
+    log.path.write_bytes(saved[0])
+    log.head_path.write_bytes(saved[1])
+    _rewrite_chain(log, lambda e: e["seq"] < 3)  # delete the last line, fix the head
+    assert log.verify().ok
+    res = runner.invoke(app, ["audit-log", "verify"])
+    assert res.exit_code == 1 and str(lists / "b") in res.output.replace("\n", "")
