@@ -30,6 +30,8 @@ _WHERE = {
     "validate_events": "_contracts",
     "validate_people": "_contracts",
     "validate_programmes": "_contracts",
+    "spreadsheet_safe": "_contracts",
+    "MAX_ECHO_CHARS": "_contracts",
     "ExtractMapping": "_external",
     "PersonTableConfig": "_external",
     "read_extract": "_external",
@@ -53,6 +55,8 @@ __all__ = [
     "read_extract",
     "read_person_table",
     "read_table",
+    "spreadsheet_safe",
+    "MAX_ECHO_CHARS",
     "validate_events",
     "validate_people",
     "validate_programmes",
@@ -64,10 +68,12 @@ __all__ = [
 
 if TYPE_CHECKING:  # pragma: no cover
     from riskmodel.data._contracts import (
+        MAX_ECHO_CHARS,
         REJECT_COLUMNS,
         RULES,
         ContractError,
         ContractResult,
+        spreadsheet_safe,
         validate_events,
         validate_people,
         validate_programmes,

@@ -553,17 +553,48 @@ def validate_programmes(
     return c.result()
 
 
+#: a cell a spreadsheet would read as a formula (OWASP "CSV injection"): = + - @, tab, CR
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+#: longest text a rejects file echoes from one cell; the rest is summarised, not copied
+MAX_ECHO_CHARS = 200
+
+
+def _cell_safe(value: Any, max_chars: int | None) -> Any:
+    if not isinstance(value, str):
+        return value
+    if max_chars is not None and len(value) > max_chars:
+        value = f"{value[:max_chars]}... [{len(value):,} characters, cut]"
+    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+
+
+def spreadsheet_safe(df: pd.DataFrame, *, max_chars: int | None = None) -> pd.DataFrame:
+    """A copy fit to be opened in a spreadsheet: a text cell starting with a formula prefix is
+    prefixed with ``'`` (as spreadsheet guidance advises), and with ``max_chars``, a longer text
+    cell is cut to that many characters and says how long it was. Numbers are left alone."""
+    out = df.copy()
+    for col in out.columns:
+        s = out[col]
+        if pd.api.types.is_string_dtype(s.dtype) or s.dtype == object:
+            out[col] = s.astype(object).map(lambda v: _cell_safe(v, max_chars)).astype(s.dtype)
+    safe_cols = [_cell_safe(str(c), max_chars) for c in out.columns]
+    out.columns = safe_cols
+    return out
+
+
 def empty_rejects() -> pd.DataFrame:
     """A rejects frame with no rows (the columns every rejects file starts with)."""
     return pd.DataFrame({c: pd.Series(dtype=object) for c in REJECT_COLUMNS})
 
 
 __all__ = [
+    "FORMULA_PREFIXES",
+    "MAX_ECHO_CHARS",
     "REJECT_COLUMNS",
     "arrow_dates",
     "collect_rejects",
     "position_in",
     "RULES",
+    "spreadsheet_safe",
     "ContractError",
     "ContractResult",
     "empty_rejects",
