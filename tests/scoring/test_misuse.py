@@ -224,3 +224,190 @@ def test_item4_rewriting_the_chain_is_caught_by_the_summaries_anchors(
     assert log.verify().ok
     res = runner.invoke(app, ["audit-log", "verify"])
     assert res.exit_code == 1 and str(lists / "b") in res.output.replace("\n", "")
+
+
+# -- item 9: output that attacks its reader ------------------------------------------------------
+FORMULAS = ('=HYPERLINK("http://x.example","click")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx")
+
+
+def test_item9_formula_cells_are_neutralised_in_every_csv(isolated_project, bundle_dir, tmp_path):
+    import csv
+
+    from riskmodel.scoring import score_cohort
+
+    from .conftest import make_features
+
+    df = make_features(120, 3)
+    df["person_id"] = [f"{FORMULAS[i % len(FORMULAS)]}{i}" for i in range(len(df))]
+    df["age_at_index"] = df["age_at_index"].astype(object)
+    df.loc[:9, "age_at_index"] = "=cmd|' /C calc'!A0"  # rejected, and echoed in rejects.csv
+    path = tmp_path / "features.csv"
+    df.to_csv(path, index=False)
+    res = score_cohort(
+        model=bundle_dir,
+        cohort=path,
+        purpose="programme_referral",
+        capacity=30,
+        out_dir=isolated_project / "out",
+    )
+    assert len(res.eligibility_list) > 0 and res.counts["rejected"] == 10
+    for name in ("eligibility_list.csv", "rejects.csv"):
+        text = (res.out_dir / name).read_text(encoding="utf-8")
+        rows = list(csv.reader(line for line in text.splitlines() if not line.startswith("#")))
+        cells = [c for row in rows[1:] for c in row]
+        assert cells and not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
+        assert any(c.startswith("'=") for c in cells)  # kept, readable, inert
+    # the parquet list keeps the ids as given
+    ids = res.eligibility_list["person_id"]
+    assert ids.str[0].isin(["=", "+", "-", "@"]).any() and not ids.str.startswith("'").any()
+
+
+def test_item9_audit_log_show_prints_user_text_literally(isolated_project, monkeypatch):
+    from riskmodel._cli_common import console
+
+    monkeypatch.setattr(console, "_width", 400)
+    purpose = "[green]programme_referral[/green]"
+    runner.invoke(app, ["score", "--model", "m", "--cohort", "c", "--purpose", purpose,
+                        "--capacity", "1", "--out", str(isolated_project / "o")])  # fmt: skip
+    res = runner.invoke(app, ["audit-log", "show"])
+    assert res.exit_code == 0
+    assert purpose in res.output and "refused" in res.output
+
+
+# -- item 10: clean errors, early ----------------------------------------------------------------
+def _one_clean_line(res) -> str:
+    assert res.exit_code == 2, res.output
+    assert "Traceback" not in res.output and isinstance(res.exception, SystemExit)
+    return " ".join(res.output.split())
+
+
+def _outcomes() -> list[str]:
+    return [e["outcome"] for e in AuditLog(audit_log_path()).entries()]
+
+
+@pytest.mark.parametrize("target", ["empty-folder", "dangling"])
+def test_item10_output_folder_that_is_a_link_is_refused_before_work(
+    isolated_project, bundle_dir, cohort_file, target
+):
+    link = isolated_project / "lists" / "link"
+    link.parent.mkdir()
+    real = isolated_project / "real"
+    if target == "empty-folder":
+        real.mkdir()
+    link.symlink_to(real)
+    msg = _one_clean_line(runner.invoke(app, _score_args(bundle_dir, cohort_file, link)))
+    assert "symbolic link" in msg
+    assert "completed" not in _outcomes()
+    assert not real.exists() or not any(real.iterdir())
+
+
+def test_item10_output_parent_that_cannot_hold_a_folder_is_refused_before_work(
+    isolated_project, bundle_dir, cohort_file
+):
+    blocker = isolated_project / "a-file"
+    blocker.write_text("x")
+    msg = _one_clean_line(runner.invoke(app, _score_args(bundle_dir, cohort_file, blocker / "out")))
+    assert "not a folder" in msg and "completed" not in _outcomes()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes to read-only folders")
+def test_item10_read_only_output_parent_is_refused_before_work(
+    isolated_project, bundle_dir, cohort_file
+):
+    parent = isolated_project / "ro"
+    parent.mkdir()
+    parent.chmod(0o555)
+    try:
+        msg = _one_clean_line(
+            runner.invoke(app, _score_args(bundle_dir, cohort_file, parent / "out"))
+        )
+    finally:
+        parent.chmod(0o755)
+    assert "not writable" in msg and "completed" not in _outcomes()
+
+
+def test_item10_unwritable_log_location_is_one_clean_line(
+    isolated_project, bundle_dir, cohort_file
+):
+    (isolated_project / "audit_log").write_text("not a folder")  # as good as read-only
+    msg = _one_clean_line(
+        runner.invoke(app, _score_args(bundle_dir, cohort_file, isolated_project / "out"))
+    )
+    assert "audit log cannot be written" in msg
+    assert not (isolated_project / "out").exists()
+
+
+def test_item10_alias_not_yet_promoted_is_one_clean_line(isolated_project, cohort_file):
+    msg = _one_clean_line(
+        runner.invoke(
+            app,
+            _score_args(
+                "models:/riskmodel-reoffend@champion", cohort_file, isolated_project / "out"
+            ),
+        )
+    )
+    assert "models:/riskmodel-reoffend@champion" in msg and "promote" in msg
+    assert _outcomes() == ["failed"]
+
+
+# -- item 11: umask, capped echo, non-UTF-8 location ---------------------------------------------
+def test_item11_outputs_respect_the_umask(isolated_project, bundle_dir, cohort_file):
+    import stat
+
+    from riskmodel.scoring import score_cohort
+
+    old = os.umask(0o077)
+    try:
+        res = score_cohort(
+            model=bundle_dir,
+            cohort=cohort_file,
+            purpose="programme_referral",
+            capacity=5,
+            out_dir=isolated_project / "out",
+        )
+    finally:
+        os.umask(old)
+    for p in [res.out_dir, *res.out_dir.iterdir()]:
+        assert stat.S_IMODE(p.stat().st_mode) & 0o077 == 0, p
+
+
+def test_item11_rejects_file_caps_what_it_echoes(isolated_project, bundle_dir, tmp_path):
+    from riskmodel.scoring import score_cohort
+
+    from .conftest import make_features
+
+    df = make_features(50, 3)
+    df["age_at_index"] = df["age_at_index"].astype(object)
+    df.loc[4, "age_at_index"] = "x" * 5_000_000
+    path = tmp_path / "features.csv"
+    df.to_csv(path, index=False)
+    res = score_cohort(
+        model=bundle_dir,
+        cohort=path,
+        purpose="programme_referral",
+        capacity=5,
+        out_dir=isolated_project / "out",
+    )
+    assert res.counts["rejected"] == 1
+    assert res.rejects_csv.stat().st_size < 20_000
+    assert "5,000,000 characters" in res.rejects_csv.read_text()
+
+
+def test_item11_non_utf8_file_error_names_row_and_column(isolated_project, bundle_dir, tmp_path):
+    from .conftest import make_features
+
+    df = make_features(30, 3)
+    path = tmp_path / "features.csv"
+    df.to_csv(path, index=False)
+    lines = path.read_bytes().splitlines(keepends=True)
+    # data row 7, column "relationship": a Latin-1 byte
+    cells = lines[7].split(b",")
+    col = df.columns.get_loc("relationship")
+    cells[col] = cells[col] + b"\xe9"
+    lines[7] = b",".join(cells)
+    path.write_bytes(b"".join(lines))
+    msg = _one_clean_line(
+        runner.invoke(app, _score_args(bundle_dir, path, isolated_project / "out"))
+    )
+    assert str(path) in msg and "data row 7" in msg and "'relationship'" in msg
+    assert "line 8" in msg and "UTF-8" in msg

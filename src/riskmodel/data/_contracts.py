@@ -581,6 +581,47 @@ def spreadsheet_safe(df: pd.DataFrame, *, max_chars: int | None = None) -> pd.Da
     return out
 
 
+ERR_NOT_UTF8 = (
+    "{file}: not UTF-8 text at byte offset {offset} (line {line}{where}): byte(s) {bytes}; "
+    "save the file as UTF-8 (e.g. from Excel: CSV UTF-8) and try again"
+)
+
+
+def not_utf8_message(path: Any) -> str | None:
+    """Where a text file first stops being UTF-8, in words (file, byte offset, line, data row and
+    column for a CSV with a header), or ``None`` if it is valid UTF-8. Reads the file line by
+    line, so it is meant for the error path only."""
+    import csv
+
+    header: list[str] | None = None
+    offset = 0
+    comments = 0
+    with open(path, "rb") as f:
+        for line_no, raw in enumerate(f, start=1):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                where = ""
+                if header is not None:
+                    before = raw[: exc.start].decode("utf-8", errors="replace")
+                    col = len(next(csv.reader([before]), [""])) - 1
+                    name = header[col] if 0 <= col < len(header) else f"#{col + 1}"
+                    where = f", data row {line_no - comments - 1}, column {name!r}"
+                return ERR_NOT_UTF8.format(
+                    file=path,
+                    offset=offset + exc.start,
+                    line=line_no,
+                    where=where,
+                    bytes=raw[exc.start : exc.end].hex(" "),
+                )
+            if header is None and text.startswith("#"):
+                comments += 1
+            elif header is None:
+                header = next(csv.reader([text]), [])
+            offset += len(raw)
+    return None
+
+
 def empty_rejects() -> pd.DataFrame:
     """A rejects frame with no rows (the columns every rejects file starts with)."""
     return pd.DataFrame({c: pd.Series(dtype=object) for c in REJECT_COLUMNS})
@@ -595,6 +636,7 @@ __all__ = [
     "position_in",
     "RULES",
     "spreadsheet_safe",
+    "not_utf8_message",
     "ContractError",
     "ContractResult",
     "empty_rejects",

@@ -33,6 +33,7 @@ from riskmodel.data._contracts import (
     _parse_number,
     collect_rejects,
     empty_rejects,
+    not_utf8_message,
     validate_events,
     validate_people,
     validate_programmes,
@@ -77,6 +78,10 @@ def _read_raw(path: Path) -> pd.DataFrame:
         return read_table(path, dtype=str, skipinitialspace=True)
     except FileNotFoundError:
         raise
+    except UnicodeDecodeError as exc:
+        raise ContractError(
+            not_utf8_message(path) or ERR_TABLE_FILE.format(file=path, error=exc)
+        ) from None
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         raise ContractError(ERR_TABLE_FILE.format(file=path, error=exc)) from None
 

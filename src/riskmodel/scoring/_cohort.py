@@ -100,33 +100,23 @@ def _fingerprint(hashes: dict[str, str]) -> str:
 ID_COLUMNS = ("person_id", "index_event_id", "event_id", "perpetrator_id", "victim_id")
 
 
-def _leading_comment_lines(path: Path) -> int:
-    n = 0
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            if not line.startswith("#"):
-                break
-            n += 1
-    return n
-
-
 def _read(path: Path) -> pd.DataFrame:
-    """A CSV or Parquet table; CSV ids as text, ``#`` lines only at the top are comments."""
+    """A CSV or Parquet table by the data package's one reader; CSV ids as text, ``#`` lines only
+    at the top are comments. Any failure names the file (and, for bad text, row and column)."""
+    from riskmodel.data import not_utf8_message, read_table
+
     if not path.exists():
         raise FileNotFoundError(ERR_COHORT_MISSING.format(path=path))
-    suffix = path.suffix.lower()
+    if path.suffix.lower() not in {".parquet", ".pq", ".csv", ".txt"}:
+        raise ValueError(f"{path}: unsupported file type {path.suffix!r}; use .csv or .parquet")
     try:
-        if suffix in {".parquet", ".pq"}:
-            return pd.read_parquet(path)
-        if suffix in {".csv", ".txt"}:
-            return pd.read_csv(
-                path,
-                skiprows=_leading_comment_lines(path),
-                dtype=dict.fromkeys(ID_COLUMNS, "str"),
-            )
+        return read_table(path, dtype=dict.fromkeys(ID_COLUMNS, "str"))
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            not_utf8_message(path) or ERR_UNREADABLE.format(file=path, error=exc)
+        ) from None
     except Exception as exc:  # parser / pyarrow errors: name the file
         raise ValueError(ERR_UNREADABLE.format(file=path, error=exc)) from None
-    raise ValueError(f"{path}: unsupported file type {suffix!r}; use .csv or .parquet")
 
 
 def _rejects(rows: list[pd.DataFrame]) -> pd.DataFrame:
