@@ -411,3 +411,90 @@ def test_item11_non_utf8_file_error_names_row_and_column(isolated_project, bundl
     )
     assert str(path) in msg and "data row 7" in msg and "'relationship'" in msg
     assert "line 8" in msg and "UTF-8" in msg
+
+
+# -- item 1: one bad date must not empty the list ------------------------------------------------
+def test_item1_features_file_rejects_future_missing_dates_and_negative_counts(
+    isolated_project, bundle_dir, tmp_path
+):
+    import pandas as pd
+
+    from riskmodel.scoring import score_cohort
+
+    from .conftest import AS_OF, make_features
+
+    df = make_features(250, 3)
+    df["index_date"] = df["index_date"].dt.strftime("%Y-%m-%d").astype(object)
+    df.loc[0, "index_date"] = "2031-01-01"  # after today
+    df.loc[1, "index_date"] = None  # missing
+    df.loc[2, "index_date"] = "2024-05-01T00:00:00"  # a valid date, written as a timestamp
+    df.loc[3, "da_incidents_365d"] = -2  # a negative count
+    path = tmp_path / "features.csv"
+    df.to_csv(path, index=False)
+    res = score_cohort(
+        model=bundle_dir,
+        cohort=path,
+        purpose="programme_referral",
+        capacity=30,
+        out_dir=isolated_project / "out",
+    )
+    assert res.scoring_date <= AS_OF
+    c = res.counts
+    assert c["in"] == 250 and c["rejected"] == 3
+    assert c["listed"] == 30
+    rejects = pd.read_csv(res.rejects_csv, comment="#")
+    got = {(int(r.row), r.column) for r in rejects.itertuples()}
+    assert got == {(1, "index_date"), (2, "index_date"), (4, "da_incidents_365d")}
+    assert rejects["file"].eq(str(path)).all()
+    summary = json.loads(res.summary_json.read_text())
+    assert summary["counts_outside_cohort"]["no_recent_da_event"] < 5
+
+
+def test_item1_people_events_path_rejects_events_after_today(
+    isolated_project, world_bundle, tmp_path
+):
+    import pandas as pd
+
+    from riskmodel.scoring import score_cohort
+
+    from .conftest import WORLD_AS_OF, make_world
+
+    _, bundle_dir = world_bundle
+    people, events, programmes = make_world(300, 21)
+    future = events.iloc[[0]].assign(event_id="E9999999", date=pd.Timestamp("2031-01-01"))
+    events = pd.concat([events, future], ignore_index=True)
+    files = {}
+    for name, frame in (("people", people), ("events", events)):
+        files[name] = tmp_path / f"{name}.csv"
+        frame.to_csv(files[name], index=False)
+    res = score_cohort(
+        model=bundle_dir,
+        cohort=files,
+        purpose="programme_referral",
+        capacity=10,
+        out_dir=isolated_project / "out",
+        as_of=WORLD_AS_OF,
+    )
+    rejects = pd.read_csv(res.rejects_csv, comment="#", dtype=str)
+    line = rejects.loc[rejects["file"] == str(files["events"])]
+    assert len(line) == 1 and line["row"].iloc[0] == str(len(events))
+    assert line["column"].iloc[0] == "date" and "after" in line["reason"].iloc[0]
+    perp = future["perpetrator_id"].iloc[0]
+    assert perp in set(rejects["person_id"].dropna())
+    assert perp not in set(res.eligibility_list["person_id"])
+
+
+def test_item1_features_command_refuses_an_end_date_after_today(isolated_project, tmp_path):
+    from .conftest import make_world
+
+    people, events, _ = make_world(50, 2)
+    for name, frame in (("people", people), ("events", events)):
+        frame.to_csv(tmp_path / f"{name}.csv", index=False)
+    res = runner.invoke(
+        app,
+        ["features", "--people", str(tmp_path / "people.csv"), "--events",
+         str(tmp_path / "events.csv"), "--end-date", "2031-01-01", "--out", str(tmp_path / "f")],
+    )  # fmt: skip
+    msg = _one_clean_line(res)
+    assert "--end-date" in msg and "after today" in msg
+    assert not (tmp_path / "f").exists()

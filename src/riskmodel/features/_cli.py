@@ -8,6 +8,11 @@ import typer
 
 from riskmodel._cli_common import console, progress, user_errors
 
+ERR_END_AFTER_TODAY = (
+    "--end-date {value}: is after today ({today}); events after today cannot have been recorded, "
+    "so they are rejected, and the end of data cannot be later either"
+)
+ERR_END_DATE = "--end-date: {value!r} is not a date; write it as YYYY-MM-DD"
 ERR_SOURCES = (
     "give exactly one input: --world DIR, or --people F --events F [--programmes F], or "
     "--extract MAPPING.yaml, or --table TABLE.yaml"
@@ -54,8 +59,9 @@ def register(app: typer.Typer) -> None:
         end_date: str | None = typer.Option(
             None,
             "--end-date",
-            help="Last day of the data (YYYY-MM-DD) for follow-up; default the latest event "
-            "(with --people/--events) or the world's end date.",
+            help="Last day of the data (YYYY-MM-DD) for follow-up, not after today (events after "
+            "it are rejected); default the latest event (with --people/--events) or the world's "
+            "end date.",
         ),
         extract: Path | None = typer.Option(
             None,
@@ -96,6 +102,7 @@ def register(app: typer.Typer) -> None:
                 raise ValueError("--people and --events go together")
             if programmes is not None and people is None:
                 raise ValueError("--programmes needs --people and --events")
+            _check_end_date(end_date)
             cfg = load_config(config, FeatureConfig) if config else FeatureConfig()
             result = _build(
                 cfg,
@@ -115,6 +122,20 @@ def register(app: typer.Typer) -> None:
                 highlight=False,
             )
         typer.echo(f"wrote {out / 'features.parquet'} and {out / 'feature_spec.json'}")
+
+
+def _check_end_date(end_date: str | None) -> None:
+    import datetime as dt
+
+    if end_date is None:
+        return
+    try:
+        end = dt.date.fromisoformat(end_date)
+    except ValueError:
+        raise ValueError(ERR_END_DATE.format(value=end_date)) from None
+    today = dt.datetime.now(dt.UTC).date()
+    if end > today:
+        raise ValueError(ERR_END_AFTER_TODAY.format(value=end, today=today))
 
 
 def _build(cfg, *, world, people, events, programmes, end_date, extract, table):
