@@ -498,3 +498,39 @@ def test_item1_features_command_refuses_an_end_date_after_today(isolated_project
     msg = _one_clean_line(res)
     assert "--end-date" in msg and "after today" in msg
     assert not (tmp_path / "f").exists()
+
+
+# -- item 8: a config cannot expand without bound ------------------------------------------------
+BOMB = """\
+name: bomb
+train:
+  reoffend:
+    params:
+      a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x"]
+      b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
+      c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
+      d: [*c, *c, *c, *c, *c, *c, *c, *c, *c]
+"""
+
+
+@pytest.mark.parametrize("loader", ["experiment", "eligibility rule", "world", "read_yaml"])
+def test_item8_yaml_aliases_are_refused_in_every_config(tmp_path, loader):
+    from riskmodel.config import (
+        ConfigError,
+        load_config,
+        load_experiment,
+        load_world_config,
+        read_yaml,
+    )
+    from riskmodel.eligibility import EligibilityConfig
+
+    path = tmp_path / "c.yaml"
+    path.write_text(BOMB)
+    call = {
+        "experiment": lambda: load_experiment(path),
+        "eligibility rule": lambda: load_config(path, EligibilityConfig),
+        "world": lambda: load_world_config(path),
+        "read_yaml": lambda: read_yaml(path),
+    }[loader]
+    with pytest.raises(ConfigError, match=r"YAML aliases \(\*a\) are not allowed"):
+        call()
