@@ -534,3 +534,69 @@ def test_item8_yaml_aliases_are_refused_in_every_config(tmp_path, loader):
     }[loader]
     with pytest.raises(ConfigError, match=r"YAML aliases \(\*a\) are not allowed"):
         call()
+
+
+# -- item 5: a tampered model is not reported as the registered version --------------------------
+def _register(name: str, version_sha: str, run_id: str) -> str:
+    from riskmodel import tracking
+
+    tracking.configure()
+    c = tracking.client()
+    try:
+        c.create_registered_model(name)
+    except Exception:  # noqa: BLE001 - already there
+        pass
+    mv = c.create_model_version(
+        name,
+        source="file:///dev/null",  # the registry's record is what is checked, not the files
+        tags={"bundle_manifest_sha256": version_sha, "run_id": run_id},
+    )
+    return str(mv.version)
+
+
+def _run_folder(root, bundle, run_id, version):
+    d = root / run_id
+    sha = bundle.save(d / "model")
+    (d / "run.json").write_text(
+        json.dumps(
+            {"run_id": run_id, "bundle_manifest_sha256": sha, "registered": {"reoffend": version}}
+        )
+    )
+    return d, sha
+
+
+def test_item5_version_on_a_list_is_checked_against_the_registry(
+    isolated_project, bundle, cohort_file
+):
+    import copy
+
+    from riskmodel.models import ModelIntegrityError
+    from riskmodel.scoring import score_cohort
+
+    genuine, sha = _run_folder(isolated_project / "reports", bundle, "run-test-1", "1")
+    version = _register("riskmodel-reoffend", sha, "run-test-1")
+    assert version == "1"
+    res = score_cohort(
+        model=genuine,
+        cohort=cohort_file,
+        purpose="programme_referral",
+        capacity=5,
+        out_dir=isolated_project / "ok",
+    )
+    assert res.model["version"] == "1"
+
+    # an insider swaps a head, recomputes the manifest and edits run.json to match
+    forged = copy.copy(bundle)
+    forged.boosters = {"reoffend": bundle.boosters["severe"], "severe": bundle.boosters["severe"]}
+    tampered, forged_sha = _run_folder(isolated_project / "forged", forged, "run-test-1", "1")
+    assert forged_sha != sha
+    with pytest.raises(ModelIntegrityError, match="registry recorded"):
+        score_cohort(
+            model=tampered,
+            cohort=cohort_file,
+            purpose="programme_referral",
+            capacity=5,
+            out_dir=isolated_project / "forged-list",
+        )
+    assert not (isolated_project / "forged-list").exists()
+    assert [e["outcome"] for e in AuditLog(audit_log_path()).entries()] == ["completed", "failed"]
