@@ -542,10 +542,8 @@ def _register(name: str, version_sha: str, run_id: str) -> str:
 
     tracking.configure()
     c = tracking.client()
-    try:
+    if not c.search_registered_models(f"name = '{name}'"):
         c.create_registered_model(name)
-    except Exception:  # noqa: BLE001 - already there
-        pass
     mv = c.create_model_version(
         name,
         source="file:///dev/null",  # the registry's record is what is checked, not the files
