@@ -598,3 +598,26 @@ def test_item5_version_on_a_list_is_checked_against_the_registry(
         )
     assert not (isolated_project / "forged-list").exists()
     assert [e["outcome"] for e in AuditLog(audit_log_path()).entries()] == ["completed", "failed"]
+
+
+# -- item 6: protected characteristics never reach a model input, baselines included -------------
+@pytest.mark.parametrize(
+    "features", [["disability", "age_at_index"], ["sex", "ethnicity"], ["Ethnicity", "n_da_all"]]
+)
+def test_item6_baseline_features_are_checked_like_every_model_input(features):
+    from riskmodel.config import ConfigError, validate_mapping
+    from riskmodel.models._config import TrainConfig
+
+    with pytest.raises(ConfigError, match="protected characteristic"):
+        validate_mapping(
+            {"baselines": {"age_priors_features": features}}, TrainConfig, source="experiment"
+        )
+
+
+def test_item6_baseline_description_comes_from_its_features():
+    from riskmodel.models._config import BaselineConfig
+
+    assert BaselineConfig().age_priors_description == "age at index and prior DA count"
+    other = BaselineConfig(age_priors_features=("age_at_index", "da_incidents_365d"))
+    assert "da_incidents_365d" in other.age_priors_description
+    assert "prior DA count" not in other.age_priors_description
