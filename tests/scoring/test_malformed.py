@@ -9,7 +9,6 @@ with one message naming file, row and column.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from riskmodel.scoring._cohort import read_cohort

@@ -73,13 +73,16 @@ def register(app: typer.Typer) -> None:
             "limit; the reoffend threshold decides).",
         ),
         out: Path = typer.Option(
-            ..., "--out", help="New (or empty) folder for the list and its summary."
+            ...,
+            "--out",
+            help="New (or empty) folder for the list and its summary, not a symbolic link; "
+            "published whole or not at all.",
         ),
         as_of: str = typer.Option(
             None,
             "--as-of",
-            help="Scoring date YYYY-MM-DD (default: the world's end date, or the latest date in "
-            "the input).",
+            help="Scoring date YYYY-MM-DD (default: the world's end date, or the latest valid "
+            "date in the input; dates after today are rejected rows, never the scoring date).",
         ),
         reoffend_threshold: float = typer.Option(
             None,
