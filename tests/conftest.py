@@ -24,7 +24,11 @@ settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 @pytest.fixture
 def isolated_project(tmp_path, monkeypatch):
-    """Point the project's stores (MLflow, audit log, reports) at a temporary directory."""
+    """Point the project's stores (MLflow, audit log, reports) at a temporary directory.
+
+    The audit log follows the installation (``RISKMODEL_HOME``): it has no setting of its own.
+    """
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
-    monkeypatch.setenv("RISKMODEL_AUDIT_LOG", str(tmp_path / "audit_log" / "scoring.jsonl"))
+    monkeypatch.setenv("RISKMODEL_HOME", str(tmp_path))
+    monkeypatch.delenv("RISKMODEL_AUDIT_LOG", raising=False)
     return tmp_path

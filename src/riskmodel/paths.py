@@ -47,9 +47,10 @@ def cache_dir() -> Path:
 
 
 def audit_log_path() -> Path:
-    return Path(
-        os.environ.get("RISKMODEL_AUDIT_LOG", project_root() / "audit_log" / "scoring.jsonl")
-    )
+    """The installation's scoring audit log. Deliberately not settable per run (no option, no
+    environment variable of its own): it moves only with the whole installation
+    (``RISKMODEL_HOME``), so a run cannot be recorded in a throwaway file."""
+    return project_root() / "audit_log" / "scoring.jsonl"
 
 
 def tracking_uri() -> str:

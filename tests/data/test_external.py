@@ -221,3 +221,49 @@ def test_an_extract_file_with_a_header_and_no_rows(tmp_path):
     crimes.write_text("")  # not even a header
     with pytest.raises(ContractError, match=r"crimes.csv: cannot be read as a table"):
         read_extract(cfg)
+
+
+# -- issue 16 item 6: protected characteristics through an external table's side door -----------
+def _proxy_rows(n: int = 200) -> dict:
+    import numpy as np
+
+    r = np.random.default_rng(0)
+    sex = r.choice(["m", "f"], n)
+    return {
+        "id": list(range(1, n + 1)),
+        "when": ["2020-01-01"] * n,
+        "y": r.integers(0, 2, n),
+        "sex": sex,
+        "x": r.normal(size=n).round(3),
+        "kind": r.choice(["a", "b"], n),
+        "gender_code": np.where(sex == "m", "1", "2"),  # sex under another name
+    }
+
+
+def test_item6_a_column_without_a_declared_role_is_refused(tmp_path):
+    cfg = write_table(tmp_path, _proxy_rows())
+    with pytest.raises(ContractError, match="'gender_code'.*no declared role"):
+        read_person_table(cfg)
+
+
+def test_item6_a_feature_that_is_a_proxy_for_a_protected_attribute_is_refused(tmp_path):
+    cfg = write_table(tmp_path, _proxy_rows(), features=["x", "kind", "gender_code"],
+                      categorical_features=["kind", "gender_code"])  # fmt: skip
+    with pytest.raises(ContractError, match=r"'gender_code' predicts the audit attribute sex"):
+        read_person_table(cfg)
+    # stated and justified, it is accepted
+    cfg = write_table(
+        tmp_path,
+        _proxy_rows(),
+        features=["x", "kind", "gender_code"],
+        categorical_features=["kind", "gender_code"],
+        proxy_reasons={"gender_code": "test only: checking that a stated reason is honoured"},
+    )
+    t = read_person_table(cfg)
+    assert "gender_code" in t.frame.columns
+
+
+def test_item6_ignored_columns_are_declared_and_never_features(tmp_path):
+    cfg = write_table(tmp_path, _proxy_rows(), ignore=["gender_code"])
+    t = read_person_table(cfg)
+    assert "gender_code" not in t.frame.columns

@@ -177,3 +177,41 @@ def test_cli_table(tmp_path):
     assert result.exit_code == 0, result.output
     assert "rows in 7,214 (rejected 0)" in result.output
     assert len(pd.read_parquet(tmp_path / "features.parquet")) == 7214
+
+
+# -- issue 16 item 7: a features folder is new and published whole -------------------------------
+def test_item7_features_out_never_overwrites_a_folder(tmp_path):
+    world = write_world(tmp_path / "world")
+    out = tmp_path / "scoring-run"
+    out.mkdir()
+    (out / "rejects.csv").write_text("a scoring run's rejects\n")
+    result = runner.invoke(app, ["features", "--world", str(world), "--out", str(out)])
+    assert result.exit_code == 2 and "already exists" in result.output
+    assert "Traceback" not in result.output
+    assert sorted(p.name for p in out.iterdir()) == ["rejects.csv"]
+    assert (out / "rejects.csv").read_text() == "a scoring run's rejects\n"
+    assert not [p for p in tmp_path.iterdir() if ".partial" in p.name]
+
+
+def test_item7_features_file_beside_another_runs_spec_is_refused(tmp_path):
+    world = write_world(tmp_path / "world")
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert runner.invoke(app, ["features", "--world", str(world), "--out", str(a)]).exit_code == 0
+    cfg = tmp_path / "f.yaml"
+    cfg.write_text("windows_days: [30, 365]\n")
+    res = runner.invoke(
+        app, ["features", "--world", str(world), "--config", str(cfg), "--out", str(b)]
+    )
+    assert res.exit_code == 0, res.output
+    spec = json.loads((b / "feature_spec.json").read_text())
+    import hashlib
+
+    assert (
+        spec["data_file_sha256"]
+        == hashlib.sha256((b / "features.parquet").read_bytes()).hexdigest()
+    )
+    load_feature_table(b)
+    # what a crash between the two writes (or a careless copy) leaves: one run's data, another's spec
+    (b / "features.parquet").write_bytes((a / "features.parquet").read_bytes())
+    with pytest.raises(ValueError, match="data_file_sha256"):
+        load_feature_table(b)

@@ -199,15 +199,19 @@ def test_counts_are_conserved_over_random_cohorts(
             df = pd.concat([df, df.iloc[[row]]], ignore_index=True)
     path = tmp / "c.csv"
     df.to_csv(path, index=False)
-    res = score_cohort(
-        model=bundle_dir,
-        cohort=path,
-        purpose="programme_referral",
-        capacity=capacity,
-        out_dir=tmp / "out",
-        rule=EligibilityConfig(reoffend_threshold=threshold, severe_threshold=severe, capacity=5),
-        audit_log=tmp / "log.jsonl",
-    )
+    with pytest.MonkeyPatch.context() as mp:  # the audit log follows the installation
+        mp.setenv("RISKMODEL_HOME", str(tmp))
+        mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp / 'mlflow.db'}")
+        res = score_cohort(
+            model=bundle_dir,
+            cohort=path,
+            purpose="programme_referral",
+            capacity=capacity,
+            out_dir=tmp / "out",
+            rule=EligibilityConfig(
+                reoffend_threshold=threshold, severe_threshold=severe, capacity=5
+            ),
+        )
     c = res.counts
     assert c["in"] == c["listed"] + c["not_listed"] + c["excluded_high_harm"] + c["rejected"]
     distinct_people = df["person_id"].dropna().nunique() + int(df["person_id"].isna().sum())

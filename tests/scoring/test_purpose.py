@@ -111,7 +111,8 @@ def test_score_cohort_refuses_before_reading_and_writes_nothing_but_the_log(
     e = entries[0]
     assert e["outcome"] == "refused"
     assert e["purpose"] == purpose
-    assert e["user"] == "tester"
+    assert e["declared_identity"] == "tester"  # beside the operating-system user
+    assert e["user"] and e["user"] != "tester"
     assert "not permitted" in e["error"] or "no purpose" in e["error"]
     assert log.verify().ok
 

@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import pwd
 import signal
 import subprocess
 import sys
@@ -109,7 +110,8 @@ def test_audit_entry_records_the_run_and_fingerprints(isolated_project, bundle_d
     entries = list(_log(isolated_project).entries())
     assert len(entries) == 1
     e = entries[0]
-    assert e["outcome"] == "completed" and e["user"] == "coordinator"
+    assert e["outcome"] == "completed" and e["declared_identity"] == "coordinator"
+    assert e["user"] == pwd.getpwuid(os.geteuid()).pw_name
     assert e["purpose"] == "programme_referral"
     assert e["counts"] == res.counts
     sha = lambda p: hashlib.sha256(p.read_bytes()).hexdigest()  # noqa: E731
@@ -117,7 +119,10 @@ def test_audit_entry_records_the_run_and_fingerprints(isolated_project, bundle_d
     assert e["output"]["files"]["eligibility_list.csv"] == sha(res.eligibility_list_csv)
     assert e["output"]["files"]["eligibility_list.parquet"] == sha(res.eligibility_list_parquet)
     assert e["model"]["manifest_sha256"] == sha(bundle_dir / "manifest.json")
-    assert e["model"]["version"] == "3" and e["model"]["run_id"] == "run-test-1"
+    # the bundle claims version 3, but no registry recorded it: the claim is not repeated
+    manifest_sha = sha(bundle_dir / "manifest.json")
+    assert e["model"]["version"] == f"unregistered-{manifest_sha[:12]}"
+    assert e["model"]["run_id"] == "run-test-1"
     summary = json.loads(res.summary_json.read_text())
     assert summary["audit"]["entry_hash"] == e["hash"]
     assert _log(isolated_project).verify(expected_hashes=[e["hash"]]).ok

@@ -41,6 +41,9 @@ _WHERE = {
     "write_json": "_io",
     "write_parquet": "_io",
     "write_text": "_io",
+    "MAX_ECHO_CHARS": "_contracts",
+    "not_utf8_message": "_contracts",
+    "spreadsheet_safe": "_contracts",
     "AREAS": "_schema",
     "ETHNICITIES": "_schema",
     "EVENT_COLUMNS": "_schema",
@@ -56,6 +59,7 @@ _WHERE = {
 
 __all__ = [
     "AREAS",
+    "MAX_ECHO_CHARS",
     "ContractError",
     "ContractResult",
     "ETHNICITIES",
@@ -76,11 +80,13 @@ __all__ = [
     "atomic_path",
     "empty_rejects",
     "load_extract",
+    "not_utf8_message",
     "position_in",
     "read_extract",
     "read_person_table",
     "read_raw",
     "read_table",
+    "spreadsheet_safe",
     "validate_events",
     "validate_people",
     "validate_programmes",
@@ -92,13 +98,16 @@ __all__ = [
 
 if TYPE_CHECKING:  # pragma: no cover
     from riskmodel.data._contracts import (
+        MAX_ECHO_CHARS,
         REJECT_COLUMNS,
         RULES,
         ContractError,
         ContractResult,
         arrow_dates,
         empty_rejects,
+        not_utf8_message,
         position_in,
+        spreadsheet_safe,
         validate_events,
         validate_people,
         validate_programmes,

@@ -552,17 +552,90 @@ def validate_programmes(
     return c.result()
 
 
+#: a cell a spreadsheet would read as a formula (OWASP "CSV injection"): = + - @, tab, CR
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+#: longest text a rejects file echoes from one cell; the rest is summarised, not copied
+MAX_ECHO_CHARS = 200
+
+
+def _cell_safe(value: Any, max_chars: int | None) -> Any:
+    if not isinstance(value, str):
+        return value
+    if max_chars is not None and len(value) > max_chars:
+        value = f"{value[:max_chars]}... [{len(value):,} characters, cut]"
+    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+
+
+def spreadsheet_safe(df: pd.DataFrame, *, max_chars: int | None = None) -> pd.DataFrame:
+    """A copy fit to be opened in a spreadsheet: a text cell starting with a formula prefix is
+    prefixed with ``'`` (as spreadsheet guidance advises), and with ``max_chars``, a longer text
+    cell is cut to that many characters and says how long it was. Numbers are left alone."""
+    out = df.copy()
+    for col in out.columns:
+        s = out[col]
+        if pd.api.types.is_string_dtype(s.dtype) or s.dtype == object:
+            out[col] = s.astype(object).map(lambda v: _cell_safe(v, max_chars)).astype(s.dtype)
+    safe_cols = [_cell_safe(str(c), max_chars) for c in out.columns]
+    out.columns = safe_cols
+    return out
+
+
+ERR_NOT_UTF8 = (
+    "{file}: not UTF-8 text at byte offset {offset} (line {line}{where}): byte(s) {bytes}; "
+    "save the file as UTF-8 (e.g. from Excel: CSV UTF-8) and try again"
+)
+
+
+def not_utf8_message(path: Any) -> str | None:
+    """Where a text file first stops being UTF-8, in words (file, byte offset, line, data row and
+    column for a CSV with a header), or ``None`` if it is valid UTF-8. Reads the file line by
+    line, so it is meant for the error path only."""
+    import csv
+
+    header: list[str] | None = None
+    offset = 0
+    comments = 0
+    with open(path, "rb") as f:
+        for line_no, raw in enumerate(f, start=1):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                where = ""
+                if header is not None:
+                    before = raw[: exc.start].decode("utf-8", errors="replace")
+                    col = len(next(csv.reader([before]), [""])) - 1
+                    name = header[col] if 0 <= col < len(header) else f"#{col + 1}"
+                    where = f", data row {line_no - comments - 1}, column {name!r}"
+                return ERR_NOT_UTF8.format(
+                    file=path,
+                    offset=offset + exc.start,
+                    line=line_no,
+                    where=where,
+                    bytes=raw[exc.start : exc.end].hex(" "),
+                )
+            if header is None and text.startswith("#"):
+                comments += 1
+            elif header is None:
+                header = next(csv.reader([text]), [])
+            offset += len(raw)
+    return None
+
+
 def empty_rejects() -> pd.DataFrame:
     """A rejects frame with no rows (the columns every rejects file starts with)."""
     return pd.DataFrame({c: pd.Series(dtype=object) for c in REJECT_COLUMNS})
 
 
 __all__ = [
+    "FORMULA_PREFIXES",
+    "MAX_ECHO_CHARS",
     "REJECT_COLUMNS",
     "arrow_dates",
     "collect_rejects",
     "position_in",
     "RULES",
+    "spreadsheet_safe",
+    "not_utf8_message",
     "ContractError",
     "ContractResult",
     "empty_rejects",

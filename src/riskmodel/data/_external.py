@@ -33,6 +33,7 @@ from riskmodel.data._contracts import (
     _parse_number,
     collect_rejects,
     empty_rejects,
+    not_utf8_message,
     validate_events,
     validate_people,
     validate_programmes,
@@ -59,6 +60,20 @@ ERR_PROTECTED_FEATURE = (
 ERR_ROLE_FEATURE = (
     "{name!r} cannot be a feature: the config also maps it as {role}; a column has one role"
 )
+ERR_UNDECLARED = (
+    "{file}: header row: column(s) {cols} have no declared role in {config}; list each under "
+    "features, baselines, labels, audit or `ignore:` (a column is never used without a role)"
+)
+ERR_PROXY = (
+    "{file}: column {column!r} predicts the audit attribute {attr} ({group} vs the rest: AUC "
+    "{auc:.2f} on {n:,} rows, at or above {limit}); it would bring a protected characteristic "
+    "into the model by another name. Remove it from features, or state why it is used under "
+    "`proxy_reasons:` in {config}"
+)
+#: AUC (either direction) at which one feature alone is taken as a proxy for an audit attribute
+PROXY_AUC = 0.8
+#: smallest group (and category, for categorical features) the proxy check judges
+PROXY_MIN_N = 30
 ERR_PERSON_TABLE_COLUMNS = (
     "{file}: header row: column(s) {cols} named in {config} are not in the file (found: {found})"
 )
@@ -77,6 +92,10 @@ def _read_raw(path: Path) -> pd.DataFrame:
         return read_table(path, dtype=str, skipinitialspace=True)
     except FileNotFoundError:
         raise
+    except UnicodeDecodeError as exc:
+        raise ContractError(
+            not_utf8_message(path) or ERR_TABLE_FILE.format(file=path, error=exc)
+        ) from None
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         raise ContractError(ERR_TABLE_FILE.format(file=path, error=exc)) from None
 
@@ -277,6 +296,11 @@ class PersonTableConfig(StrictModel):
     recode : column -> {value: new value}, applied to labels, audit and categorical features
     dictionary : feature -> plain-words description, reason template and unit
     notes : role or column -> a caveat written into the spec (e.g. a two-year label)
+    ignore : the file's other columns, declared unused (every column of the file must have a
+        role: id, index date, label, audit, feature, baseline or ignored)
+    proxy_reasons : feature -> why it is used although the proxy check finds it highly
+        predictive of a protected audit attribute (e.g. age in years, a sensitive input used by
+        design, predicts the age band); without one such a feature is refused
     """
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
@@ -294,6 +318,20 @@ class PersonTableConfig(StrictModel):
     recode: dict[str, dict[str, str]] = Field(default_factory=dict)
     dictionary: dict[str, DictionaryEntry] = Field(default_factory=dict)
     notes: dict[str, str] = Field(default_factory=dict)
+    ignore: tuple[str, ...] = ()
+    proxy_reasons: dict[str, str] = Field(default_factory=dict)
+
+    def declared_columns(self) -> set[str]:
+        """Every column of the file that has a role in this config."""
+        return {
+            self.person_id,
+            *([self.index_date] if self.index_date else []),
+            *self.labels.values(),
+            *self.audit.values(),
+            *self.features,
+            *self.baselines,
+            *self.ignore,
+        }
 
     @model_validator(mode="after")
     def _roles(self) -> PersonTableConfig:
@@ -331,6 +369,12 @@ class PersonTableConfig(StrictModel):
         bad = [c for c in self.dictionary if c not in (*self.features, *self.baselines)]
         if bad:
             raise ValueError(f"dictionary: {bad} are neither features nor baselines")
+        bad = [c for c in self.ignore if c in self.features]
+        if bad:
+            raise ValueError(f"ignore: {bad} are also features; a column has one role")
+        bad = [c for c, why in self.proxy_reasons.items() if c not in self.features or not why]
+        if bad:
+            raise ValueError(f"proxy_reasons: {bad} are not features with a stated reason")
         return self
 
 
@@ -375,6 +419,13 @@ def read_person_table(config_path: str | Path) -> PersonTable:
         raise ContractError(
             ERR_PERSON_TABLE_COLUMNS.format(
                 file=path, cols=", ".join(missing), config=config_path, found=", ".join(raw.columns)
+            )
+        )
+    undeclared = [c for c in raw.columns if c not in cfg.declared_columns()]
+    if undeclared:
+        raise ContractError(
+            ERR_UNDECLARED.format(
+                file=path, cols=", ".join(map(repr, undeclared)), config=config_path
             )
         )
     raw = raw.reset_index(drop=True)
@@ -446,7 +497,60 @@ def read_person_table(config_path: str | Path) -> PersonTable:
             frame[label] = frame[label].astype(bool)
     counts = {"rows_in": n, "rows_rejected": len(rejects), "rows": len(frame)}
     assert counts["rows_in"] == counts["rows"] + counts["rows_rejected"]
+    _refuse_proxies(frame, cfg, file=str(path), config=str(config_path))
     return PersonTable(frame, rejects, cfg, str(path), counts)
+
+
+def _proxy_scores(values: pd.Series, categorical: bool) -> np.ndarray:
+    """A feature as a score to rank by: numbers as they are; a category as its row count
+    rank among categories (small ones pooled), refined below per group."""
+    if not categorical:
+        return values.to_numpy(dtype=float, na_value=np.nan)
+    return values.astype("string").fillna("<missing>").to_numpy(dtype=object)
+
+
+def _refuse_proxies(frame: pd.DataFrame, cfg: PersonTableConfig, *, file: str, config: str) -> None:
+    """Refuse a feature that alone separates a group of a protected audit attribute from the
+    rest (AUC >= ``PROXY_AUC``), unless the config states why it is used."""
+    from sklearn.metrics import roc_auc_score
+
+    for feature in cfg.features:
+        if feature in cfg.proxy_reasons:
+            continue
+        cat = feature in cfg.categorical_features
+        raw = _proxy_scores(frame[feature], cat)
+        for attr in cfg.audit:
+            groups = frame[attr].astype("string")
+            counts = groups.value_counts(dropna=True)
+            for group, n_g in counts.items():
+                if n_g < PROXY_MIN_N or len(groups) - n_g < PROXY_MIN_N:
+                    continue
+                y = (groups == group).fillna(False).to_numpy(dtype=bool)
+                if cat:  # each category scored by its share of the group (small ones pooled)
+                    s = pd.Series(raw)
+                    sizes = s.map(s.value_counts())
+                    s = s.where(sizes >= PROXY_MIN_N, "<small>")
+                    score = s.map(pd.Series(y).groupby(s.to_numpy()).mean()).to_numpy(dtype=float)
+                else:
+                    score = raw
+                ok = ~np.isnan(score)
+                if ok.sum() < 2 * PROXY_MIN_N or y[ok].all() or not y[ok].any():
+                    continue
+                auc = float(roc_auc_score(y[ok], score[ok]))
+                auc = max(auc, 1 - auc)
+                if auc >= PROXY_AUC:
+                    raise ContractError(
+                        ERR_PROXY.format(
+                            file=file,
+                            column=feature,
+                            attr=attr,
+                            group=group,
+                            auc=auc,
+                            n=int(ok.sum()),
+                            limit=PROXY_AUC,
+                            config=config,
+                        )
+                    )
 
 
 __all__ = [

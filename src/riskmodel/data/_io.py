@@ -15,6 +15,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 
+def current_umask() -> int:
+    """The process's umask (read by setting it and setting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic_path(final: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``final``; rename it into place only if the block succeeds."""
@@ -25,8 +32,8 @@ def atomic_path(final: str | Path) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
-        # mkstemp creates 0600; outputs are reports meant to be read by colleagues
-        os.chmod(tmp_path, 0o644)
+        # mkstemp creates 0600; give the mode a plain open() would (the user's umask decides)
+        os.chmod(tmp_path, 0o666 & ~current_umask())
         os.replace(tmp_path, final)
     finally:
         if tmp_path.exists():

@@ -8,6 +8,17 @@ import typer
 
 from riskmodel._cli_common import console, progress, user_errors
 
+ERR_OUT_EXISTS = (
+    "{path}: the output folder already exists and is not empty; features never overwrite a "
+    "folder (it may hold another run's files). Choose a new --out folder"
+)
+ERR_OUT_LINK = "{path}: the output folder is a symbolic link; give a real new folder"
+ERR_OUT_PARENT = "{path}: cannot create the output folder: {parent} is not a writable folder"
+ERR_END_AFTER_TODAY = (
+    "--end-date {value}: is after today ({today}); events after today cannot have been recorded, "
+    "so they are rejected, and the end of data cannot be later either"
+)
+ERR_END_DATE = "--end-date: {value!r} is not a date; write it as YYYY-MM-DD"
 ERR_SOURCES = (
     "give exactly one input: --world DIR, or --people F --events F [--programmes F], or "
     "--extract MAPPING.yaml, or --table TABLE.yaml"
@@ -37,7 +48,11 @@ def register(app: typer.Typer) -> None:
     @app.command("features")
     def features(
         out: Path = typer.Option(
-            ..., "--out", help="Folder for features.parquet, feature_spec.json and rejects.csv."
+            ...,
+            "--out",
+            help="New (or empty) folder for features.parquet, feature_spec.json (naming the data "
+            "file's SHA-256) and rejects.csv; written whole or not at all, never over an "
+            "existing folder.",
         ),
         world: Path | None = typer.Option(
             None, "--world", help="A world folder written by `riskmodel synth`."
@@ -54,8 +69,9 @@ def register(app: typer.Typer) -> None:
         end_date: str | None = typer.Option(
             None,
             "--end-date",
-            help="Last day of the data (YYYY-MM-DD) for follow-up; default the latest event "
-            "(with --people/--events) or the world's end date.",
+            help="Last day of the data (YYYY-MM-DD) for follow-up, not after today (events after "
+            "it are rejected); default the latest event (with --people/--events) or the world's "
+            "end date.",
         ),
         extract: Path | None = typer.Option(
             None,
@@ -86,7 +102,8 @@ def register(app: typer.Typer) -> None:
             extract is not None,
             table is not None,
         ]
-        with user_errors():
+        with user_errors(FileExistsError, PermissionError):
+            _check_out(out)
             from riskmodel.config import load_config
             from riskmodel.features import FeatureConfig
 
@@ -96,6 +113,7 @@ def register(app: typer.Typer) -> None:
                 raise ValueError("--people and --events go together")
             if programmes is not None and people is None:
                 raise ValueError("--programmes needs --people and --events")
+            _check_end_date(end_date)
             cfg = load_config(config, FeatureConfig) if config else FeatureConfig()
             result = _build(
                 cfg,
@@ -107,7 +125,7 @@ def register(app: typer.Typer) -> None:
                 extract=extract,
                 table=table,
             )
-            result.save(out)
+            _publish(result, out)
         console.print(_counts_line(result.spec), highlight=False)
         if len(result.rejects):
             console.print(
@@ -115,6 +133,61 @@ def register(app: typer.Typer) -> None:
                 highlight=False,
             )
         typer.echo(f"wrote {out / 'features.parquet'} and {out / 'feature_spec.json'}")
+
+
+def _check_out(out: Path) -> None:
+    """Before any work: ``--out`` is a new or empty folder (not a link) that can be created."""
+    import os
+
+    if out.is_symlink():
+        raise FileExistsError(ERR_OUT_LINK.format(path=out))
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise FileExistsError(ERR_OUT_EXISTS.format(path=out))
+    parent = out.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise PermissionError(ERR_OUT_PARENT.format(path=out, parent=parent))
+
+
+def _publish(result, out: Path) -> None:
+    """Write every file into a hidden folder beside ``out``, then rename it into place whole,
+    so no reader ever sees one run's data beside another's spec; rejects are spreadsheet-safe."""
+    import os
+    import shutil
+    import tempfile
+
+    from riskmodel.data import MAX_ECHO_CHARS, spreadsheet_safe
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        mask = os.umask(0o022)
+        os.umask(mask)
+        os.chmod(tmp, 0o777 & ~mask)
+        if len(result.rejects):
+            result.rejects = spreadsheet_safe(result.rejects, max_chars=MAX_ECHO_CHARS)
+        result.save(tmp)
+        if out.exists():
+            out.rmdir()  # empty (checked before the work)
+        os.rename(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _check_end_date(end_date: str | None) -> None:
+    import datetime as dt
+
+    if end_date is None:
+        return
+    try:
+        end = dt.date.fromisoformat(end_date)
+    except ValueError:
+        raise ValueError(ERR_END_DATE.format(value=end_date)) from None
+    today = dt.datetime.now(dt.UTC).date()
+    if end > today:
+        raise ValueError(ERR_END_AFTER_TODAY.format(value=end, today=today))
 
 
 def _build(cfg, *, world, people, events, programmes, end_date, extract, table):

@@ -11,6 +11,11 @@ import pandas as pd
 
 from riskmodel.notice import PERMITTED_USE_NOTICE
 
+DATA_HASH_KEY = "data_file_sha256"
+ERR_DATA_HASH = (
+    "{path}: SHA-256 {got} is not the data_file_sha256 {want} that {spec} records: the data file "
+    "and its spec come from different runs (or one was changed); rebuild the features"
+)
 ERR_NO_TABLE = "{path}: no feature table here (expected features.parquet and feature_spec.json)"
 ERR_OVERLAP = "feature table roles overlap: {cols} listed as both {a} and {b}"
 ERR_SPEC_COLUMNS = "{path}: feature_spec.json names column(s) {cols} that features.parquet lacks"
@@ -71,7 +76,11 @@ class FeatureTable:
             out / "features.parquet",
             metadata={"riskmodel.notice": PERMITTED_USE_NOTICE, "riskmodel.role": "features"},
         )
-        write_json(self.spec, out / "feature_spec.json")
+        from riskmodel.provenance import sha256_file
+
+        # the spec names its data file's hash: a data file beside another run's spec is refused
+        spec = {**self.spec, DATA_HASH_KEY: sha256_file(out / "features.parquet")}
+        write_json(spec, out / "feature_spec.json")
         if len(self.rejects):
             write_csv(self.rejects, out / "rejects.csv", header_lines=[PERMITTED_USE_NOTICE])
         elif (out / "rejects.csv").exists():
@@ -86,6 +95,13 @@ def load_feature_table(path: str | Path) -> FeatureTable:
     if not (data.exists() and spec_path.exists()):
         raise FileNotFoundError(ERR_NO_TABLE.format(path=path))
     spec = json.loads(spec_path.read_text(encoding="utf-8"))
+    want = spec.pop(DATA_HASH_KEY, None)
+    if want is not None:
+        from riskmodel.provenance import sha256_file
+
+        got = sha256_file(data)
+        if got != want:
+            raise ValueError(ERR_DATA_HASH.format(path=data, got=got, want=want, spec=spec_path))
     frame = pd.read_parquet(data)
     named = [c for k in SPEC_LIST_KEYS for c in spec.get(k, [])]
     missing = sorted({c for c in named if c not in frame.columns})

@@ -8,6 +8,14 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from riskmodel._base import StrictModel
+from riskmodel.notice import PROTECTED_CHARACTERISTICS
+
+ERR_BASELINE_PROTECTED = (
+    "baselines.age_priors_features: {name!r} is a protected characteristic (Equality Act 2010), "
+    "used only to audit fairness; no model input may be one, baselines included"
+)
+#: plain words for the usual age-and-priors baseline inputs; others are named as they are
+BASELINE_WORDS = {"age_at_index": "age at index", "n_da_all": "prior DA count"}
 
 # LightGBM parameters riskmodel sets itself (reproducibility and the objective): never from config
 RESERVED_PARAMS = frozenset(
@@ -141,6 +149,22 @@ class BaselineConfig(StrictModel):
     )
     logistic_C: float | None = Field(default=None, gt=0)
     logistic_max_iter: int = Field(default=2000, ge=10)
+
+    @field_validator("age_priors_features")
+    @classmethod
+    def _no_protected(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for name in v:
+            if name.strip().casefold() in PROTECTED_CHARACTERISTICS:
+                raise ValueError(ERR_BASELINE_PROTECTED.format(name=name))
+        if not v:
+            raise ValueError("baselines.age_priors_features: name at least one feature")
+        return v
+
+    @property
+    def age_priors_description(self) -> str:
+        """What the small logistic baseline is fitted on, in words, from its actual features."""
+        words = [BASELINE_WORDS.get(f, f) for f in self.age_priors_features]
+        return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 class TrainConfig(StrictModel):

@@ -20,7 +20,11 @@ def register(app: typer.Typer) -> None:
             "-e",
             help="Experiment file (default: experiments/baseline.yaml, the Kent and Medway world).",
         ),
-        user: str = typer.Option(None, help="Name recorded in the scoring audit log."),
+        user: str = typer.Option(
+            None,
+            help="A declared (service) identity, recorded in the scoring audit log beside your "
+            "operating-system user name (never instead of it).",
+        ),
     ) -> None:
         """Run everything on the default configuration: synthetic world, features, training with
         baselines, fairness audit, explanations and model card, and an eligibility list scored

@@ -15,11 +15,23 @@ What :meth:`AuditLog.verify` detects
 - with ``expected_hashes`` (entry hashes copied from scoring summaries or another system), a log
   rewritten from some point on, or replaced wholesale.
 
+- a line that parses to the same entry but is not its canonical serialisation (CRLF, spacing,
+  a duplicate key, key order): each line must be byte for byte the canonical JSON of its entry;
+- with ``anchors`` (``(seq, hash, where)`` recorded outside the log: every scoring output's
+  ``summary.json``, see :func:`find_anchors`), a chain rewritten or cut short after the anchor
+  was taken.
+
 What it cannot detect on its own: someone with write access who rewrites the chain from some
-line onwards, recomputes every hash and rewrites the head file; or deletes both the log and its
-head. The hashes are not secret-keyed. Against that, keep the entry hashes elsewhere: each
-``summary.json`` records its entry's hash, and ``riskmodel audit-log verify --expect HASH``
-checks that an entry is still in the chain.
+line onwards, recomputes every hash and rewrites the head file, when no anchor taken after that
+line survives; or deletes both the log and its head. The hashes are not secret-keyed. See
+docs/THREAT_MODEL.md.
+
+Recovery
+--------
+A run killed between writing its line and updating the head file, or in the middle of writing
+its line, leaves a log that :meth:`AuditLog.verify` reports. The next append (or
+:meth:`AuditLog.recover`) repairs exactly those two states, and records what it did as an entry
+with outcome ``recovery``; anything else is refused as tampering.
 """
 
 from __future__ import annotations
@@ -44,12 +56,27 @@ ERR_LOG_BROKEN = (
     "{path}: the audit log is not intact ({problem}); refusing to append to a broken chain. "
     "Run `riskmodel audit-log verify --path {path}` and have it investigated"
 )
+ERR_LOG_UNWRITABLE = (
+    "{path}: the audit log cannot be written ({error}); no run can be recorded, so none is "
+    "started. Ask whoever looks after the installation to fix the permissions"
+)
 ERR_ENTRY = "audit log entries must be JSON objects without the reserved keys {keys}"
 
 PROBLEM_INCOMPLETE = (
-    "line {line} is incomplete (no line end): a write was cut off or the file was truncated"
+    "line {line} is incomplete (no line end): a write was cut off or the file was truncated "
+    "(if a run was killed while writing it, `riskmodel audit-log recover` sets it aside, and "
+    "records that it did)"
 )
 PROBLEM_NOT_JSON = "line {line} is not a JSON object: it was edited or corrupted"
+PROBLEM_DUPLICATE_KEY = "line {line} repeats the key {key!r}: it was edited"
+PROBLEM_NOT_CANONICAL = (
+    "line {line} is not the canonical form of its entry (spacing, line end, key order or "
+    "escaping differ): it was edited"
+)
+PROBLEM_ANCHOR_SEQ = (
+    "{where} records entry {seq} with hash {anchor}, but the log {what}: the log was rewritten "
+    "or cut short after that run"
+)
 PROBLEM_EDITED = "line {line} was edited: its hash does not match its content"
 PROBLEM_SEQ = (
     "line {line} has sequence number {seq}, expected {line}: a line was deleted, inserted or "
@@ -66,7 +93,8 @@ PROBLEM_TRUNCATED = (
 )
 PROBLEM_UNTRACKED = (
     "line {first} onwards ({extra} line(s)) are not recorded in the head file: they were added "
-    "without riskmodel, or a run crashed between writing its entry and updating the head"
+    "without riskmodel, or a run crashed between writing its entry and updating the head (then "
+    "`riskmodel audit-log recover` completes it, and records that it did)"
 )
 PROBLEM_HEAD_HASH = (
     "the chain ends with hash {got} but the head file records {want}: the log was rewritten"
@@ -113,6 +141,67 @@ class VerifyReport:
         return dict(self.__dict__)
 
 
+@dataclass(frozen=True)
+class Anchor:
+    """An entry's position and hash recorded outside the log (e.g. in a scoring summary)."""
+
+    seq: int
+    hash: str
+    where: str
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise _DuplicateKey(k)
+        out[k] = v
+    return out
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def parse_line(raw: bytes) -> dict[str, Any]:
+    """One log line as its entry, refusing duplicate keys (:class:`ValueError`)."""
+    return json.loads(raw, object_pairs_hook=_no_duplicates)
+
+
+def canonical_line(entry: dict[str, Any]) -> bytes:
+    """The one byte form a log line may take: canonical JSON plus ``\\n``."""
+    return (canonical_json(entry) + "\n").encode("utf-8")
+
+
+def find_anchors(
+    log_entries: Iterable[dict[str, Any]], roots: Iterable[str | Path] = ()
+) -> list[Anchor]:
+    """Anchors in every scoring output that can be found: the folders the log's own entries
+    name (their ``summary.json`` keeps the entry hash even if the log is later rewritten), and
+    any ``summary.json`` under ``roots`` (e.g. the installation's reports folder). Unreadable
+    or foreign JSON files are skipped."""
+    paths: set[Path] = set()
+    for e in log_entries:
+        out = (e.get("output") or {}).get("dir") if isinstance(e, dict) else None
+        if out:
+            paths.add(Path(out) / "summary.json")
+    for root in roots:
+        root = Path(root)
+        if root.is_dir():
+            paths.update(root.rglob("summary.json"))
+    found: list[Anchor] = []
+    for path in sorted(paths):
+        try:
+            audit = json.loads(path.read_text(encoding="utf-8")).get("audit") or {}
+            seq, h = int(audit["seq"]), str(audit["entry_hash"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            continue
+        found.append(Anchor(seq, h, str(path)))
+    return found
+
+
 def entry_hash(entry: dict[str, Any]) -> str:
     """SHA-256 of the canonical JSON of ``entry`` without its ``hash`` key."""
     body = {k: v for k, v in entry.items() if k != "hash"}
@@ -156,11 +245,15 @@ class AuditLog:
             raise ValueError("bad head")
         return head
 
-    def verify(self, *, expected_hashes: Iterable[str] = ()) -> VerifyReport:
-        """Check the whole chain and the head file; see the module docstring for what is found."""
+    def verify(
+        self, *, expected_hashes: Iterable[str] = (), anchors: Iterable[Anchor] = ()
+    ) -> VerifyReport:
+        """Check the whole chain, the head file, and every anchor given; see the module
+        docstring for what is found."""
         n = 0
         prev = GENESIS_HASH
         seen: set[str] = set()
+        by_seq: dict[int, str] = {}
 
         def report(problem: str | None, line: int | None) -> VerifyReport:
             return VerifyReport(problem is None, n, line, problem, prev, str(self.path))
@@ -171,13 +264,19 @@ class AuditLog:
                     if not raw.endswith(b"\n"):
                         return report(PROBLEM_INCOMPLETE.format(line=line_no), line_no)
                     try:
-                        entry = json.loads(raw)
+                        entry = parse_line(raw)
+                    except _DuplicateKey as dup:
+                        return report(
+                            PROBLEM_DUPLICATE_KEY.format(line=line_no, key=dup.key), line_no
+                        )
                     except ValueError:
                         entry = None
                     if not isinstance(entry, dict) or not all(k in entry for k in _RESERVED):
                         return report(PROBLEM_NOT_JSON.format(line=line_no), line_no)
                     if entry_hash(entry) != entry["hash"]:
                         return report(PROBLEM_EDITED.format(line=line_no), line_no)
+                    if raw != canonical_line(entry):
+                        return report(PROBLEM_NOT_CANONICAL.format(line=line_no), line_no)
                     if entry["prev_hash"] != prev:
                         if line_no == 1:
                             return report(PROBLEM_FIRST, 1)
@@ -187,6 +286,7 @@ class AuditLog:
                     n = line_no
                     prev = entry["hash"]
                     seen.add(prev)
+                    by_seq[n] = prev
 
         try:
             head = self._read_head()
@@ -214,13 +314,30 @@ class AuditLog:
         for anchor in expected_hashes:
             if anchor not in seen:
                 return report(PROBLEM_ANCHOR.format(anchor=anchor), None)
+        for a in anchors:
+            got = by_seq.get(a.seq)
+            if got != a.hash:
+                what = (
+                    f"ends at entry {n}"
+                    if got is None
+                    else f"holds a different entry there (hash {got})"
+                )
+                return report(
+                    PROBLEM_ANCHOR_SEQ.format(where=a.where, seq=a.seq, anchor=a.hash, what=what),
+                    a.seq if a.seq <= n else None,
+                )
         return report(None, None)
 
     # -- writing ---------------------------------------------------------------------------------
     @contextmanager
     def _locked(self) -> Iterator[Any]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o640)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o640)
+        except OSError as exc:
+            raise AuditLogError(
+                ERR_LOG_UNWRITABLE.format(path=self.path, error=exc.strerror or exc)
+            ) from None
         with os.fdopen(fd, "a+b") as f:
             fcntl.flock(f.fileno(), fcntl.LOCK_EX)
             try:
@@ -228,72 +345,140 @@ class AuditLog:
             finally:
                 fcntl.flock(f.fileno(), fcntl.LOCK_UN)
 
-    def _tail_state(self) -> tuple[int, str]:
-        """(entries, last hash) after checking the last line against the head file.
+    def _broken(self, problem: str) -> AuditLogError:
+        return AuditLogError(ERR_LOG_BROKEN.format(path=self.path, problem=problem))
 
-        Only the last line is re-hashed here (appending stays O(1)); a full check is
+    def _tail_state(self, f: Any) -> tuple[int, str]:
+        """(entries, last hash) after checking the last line against the head file, repairing
+        (and recording) the two states a killed run can leave; see "Recovery" above.
+
+        Only the last line or two are re-hashed here (appending stays O(1)); a full check is
         :meth:`verify`.
         """
         try:
             head = self._read_head()
         except ValueError:
-            raise AuditLogError(
-                ERR_LOG_BROKEN.format(
-                    path=self.path, problem=PROBLEM_BAD_HEAD.format(head=self.head_path)
-                )
-            ) from None
-        last = _last_line(self.path)
+            raise self._broken(PROBLEM_BAD_HEAD.format(head=self.head_path)) from None
+        size = os.fstat(f.fileno()).st_size
+        last = _last_line(self.path, end=size)
         if last is None:
             if head is not None and head["n_entries"] > 0:
-                problem = PROBLEM_NO_LOG.format(head_n=head["n_entries"])
-                raise AuditLogError(ERR_LOG_BROKEN.format(path=self.path, problem=problem))
+                raise self._broken(PROBLEM_NO_LOG.format(head_n=head["n_entries"]))
             return 0, GENESIS_HASH
         if head is None:
-            problem = PROBLEM_NO_HEAD.format(head=self.head_path)
-            raise AuditLogError(ERR_LOG_BROKEN.format(path=self.path, problem=problem))
-        try:
-            entry = json.loads(last)
-        except ValueError:
-            entry = None
-        ok = (
-            last.endswith(b"\n")
-            and isinstance(entry, dict)
-            and all(k in entry for k in _RESERVED)
-            and entry_hash(entry) == entry["hash"]
+            raise self._broken(PROBLEM_NO_HEAD.format(head=self.head_path))
+        recovery: dict[str, Any] | None = None
+        if not last.endswith(b"\n"):
+            # killed while writing its line: the line before must be the head's last entry
+            before = _last_line(self.path, end=size - len(last))
+            if not self._matches_head(before, head):
+                raise self._broken(
+                    "the last line is incomplete and the one before it does not match the head file"
+                )
+            f.truncate(size - len(last))
+            f.flush()
+            os.fsync(f.fileno())
+            recovery = {
+                "recovery": "a run was killed while writing its entry; the incomplete line "
+                "was removed",
+                "removed_bytes": len(last),
+                "removed_sha256": hashlib.sha256(last).hexdigest(),
+            }
+            last = before
+        entry = _entry_or_none(last)
+        # killed after writing its line, before updating the head: the line must follow on
+        # from the head's last entry exactly
+        if (
+            entry is not None
+            and recovery is None
+            and not self._matches_head(last, head)
+            and entry["seq"] == head["n_entries"] + 1
+            and entry["prev_hash"] == (head.get("last_hash") or GENESIS_HASH)
+        ):
+            self._write_head(
+                n_entries=entry["seq"], last_hash=entry["hash"], time=entry.get("time")
+            )
+            head = self._read_head()
+            recovery = {
+                "recovery": "a run was killed after writing its entry and before updating "
+                "the head file; the head file was brought up to date",
+                "recovered_seq": entry["seq"],
+                "recovered_hash": entry["hash"],
+            }
+        if last is None:
+            n, prev = 0, GENESIS_HASH
+        elif entry is None or not self._matches_head(last, head):
+            raise self._broken("the last line does not match the head file")
+        else:
+            n, prev = int(entry["seq"]), str(entry["hash"])
+        if recovery is not None:
+            n, prev = self._write_entry(f, {**recovery, "outcome": "recovery"}, n, prev)
+        return n, prev
+
+    @staticmethod
+    def _matches_head(line: bytes | None, head: dict[str, Any]) -> bool:
+        if line is None:
+            return head["n_entries"] == 0
+        entry = _entry_or_none(line)
+        return (
+            entry is not None
+            and line.endswith(b"\n")
             and entry["seq"] == head["n_entries"]
             and entry["hash"] == head.get("last_hash")
         )
-        if not ok:
-            raise AuditLogError(
-                ERR_LOG_BROKEN.format(
-                    path=self.path, problem="the last line does not match the head file"
-                )
-            )
-        return int(entry["seq"]), str(entry["hash"])
 
     def check_appendable(self) -> None:
-        """Raise :class:`AuditLogError` now if an entry could not be appended (fail early)."""
-        with self._locked():
-            self._tail_state()
+        """Raise :class:`AuditLogError` now if an entry could not be appended (fail early);
+        a state left by a killed run is repaired and recorded first."""
+        with self._locked() as f:
+            self._tail_state(f)
+        if not os.access(self.head_path.parent, os.W_OK) or (
+            self.head_path.exists() and not os.access(self.head_path, os.W_OK)
+        ):
+            raise AuditLogError(
+                ERR_LOG_UNWRITABLE.format(path=self.head_path, error="permission denied")
+            )
+
+    def recover(self) -> None:
+        """Repair (and record) what a killed run left; refuse anything else as tampering."""
+        self.check_appendable()
 
     def append(self, entry: dict[str, Any]) -> dict[str, Any]:
         """Append ``entry`` (a JSON object) under an exclusive lock, fsync it, and return it as
         written, with ``time`` (if not given), ``seq``, ``prev_hash`` and ``hash`` added."""
         if not isinstance(entry, dict) or any(k in entry for k in _RESERVED):
             raise ValueError(ERR_ENTRY.format(keys=", ".join(_RESERVED)))
+        with self._locked() as f:
+            n, prev = self._tail_state(f)
+            body = self._body(entry, n, prev)
+            self._write(f, body)
+        return body
+
+    @staticmethod
+    def _body(entry: dict[str, Any], n: int, prev: str) -> dict[str, Any]:
         # round-trip through JSON so the stored object is exactly the hashed one
         body = json.loads(canonical_json(entry))
         body.setdefault("time", _utc_now())
-        with self._locked() as f:
-            n, prev = self._tail_state()
-            body["seq"] = n + 1
-            body["prev_hash"] = prev
-            body["hash"] = entry_hash(body)
-            f.write((canonical_json(body) + "\n").encode("utf-8"))
+        body["seq"] = n + 1
+        body["prev_hash"] = prev
+        body["hash"] = entry_hash(body)
+        return body
+
+    def _write(self, f: Any, body: dict[str, Any]) -> None:
+        try:
+            f.write(canonical_line(body))
             f.flush()
             os.fsync(f.fileno())
-            self._write_head(n_entries=n + 1, last_hash=body["hash"], time=body["time"])
-        return body
+            self._write_head(n_entries=body["seq"], last_hash=body["hash"], time=body["time"])
+        except OSError as exc:
+            raise AuditLogError(
+                ERR_LOG_UNWRITABLE.format(path=self.path, error=exc.strerror or exc)
+            ) from None
+
+    def _write_entry(self, f: Any, entry: dict[str, Any], n: int, prev: str) -> tuple[int, str]:
+        body = self._body(entry, n, prev)
+        self._write(f, body)
+        return body["seq"], body["hash"]
 
     def _write_head(self, **head: Any) -> None:
         tmp = self.head_path.with_name(self.head_path.name + ".tmp")
@@ -305,13 +490,33 @@ class AuditLog:
         _fsync_dir(self.head_path.parent)
 
 
-def _last_line(path: Path, block: int = 1 << 16) -> bytes | None:
-    """The file's last line (with its line end, if any); ``None`` for a missing or empty file."""
+def _entry_or_none(line: bytes | None) -> dict[str, Any] | None:
+    """The entry a line holds if it is intact (canonical, hash matching), else ``None``."""
+    if line is None:
+        return None
+    try:
+        entry = parse_line(line)
+    except ValueError:
+        return None
+    if (
+        isinstance(entry, dict)
+        and all(k in entry for k in _RESERVED)
+        and entry_hash(entry) == entry["hash"]
+        and line == canonical_line(entry)
+    ):
+        return entry
+    return None
+
+
+def _last_line(path: Path, block: int = 1 << 16, end: int | None = None) -> bytes | None:
+    """The last line of the file's first ``end`` bytes (default all), with its line end if
+    any; ``None`` for a missing or empty file."""
     if not path.exists():
         return None
     with open(path, "rb") as f:
-        f.seek(0, os.SEEK_END)
-        end = f.tell()
+        if end is None:
+            f.seek(0, os.SEEK_END)
+            end = f.tell()
         if end == 0:
             return None
         pos = end

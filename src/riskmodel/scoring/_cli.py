@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from riskmodel._cli_common import console, user_errors
 
@@ -16,7 +17,7 @@ def _error_kinds() -> tuple[type[BaseException], ...]:
     from riskmodel.models import ModelIntegrityError
     from riskmodel.scoring import AuditLogError
 
-    return (ModelIntegrityError, AuditLogError, FileExistsError)
+    return (ModelIntegrityError, AuditLogError, FileExistsError, PermissionError)
 
 
 def _area_capacities(values: list[str] | None) -> dict[str, int] | None:
@@ -72,13 +73,16 @@ def register(app: typer.Typer) -> None:
             "limit; the reoffend threshold decides).",
         ),
         out: Path = typer.Option(
-            ..., "--out", help="New (or empty) folder for the list and its summary."
+            ...,
+            "--out",
+            help="New (or empty) folder for the list and its summary, not a symbolic link; "
+            "published whole or not at all.",
         ),
         as_of: str = typer.Option(
             None,
             "--as-of",
-            help="Scoring date YYYY-MM-DD (default: the world's end date, or the latest date in "
-            "the input).",
+            help="Scoring date YYYY-MM-DD (default: the world's end date, or the latest valid "
+            "date in the input; dates after today are rejected rows, never the scoring date).",
         ),
         reoffend_threshold: float = typer.Option(
             None,
@@ -111,20 +115,14 @@ def register(app: typer.Typer) -> None:
             help="YAML file with the eligibility rule (EligibilityConfig); default: the rule "
             "recorded with the model's run. Options above override it.",
         ),
-        user: str = typer.Option(
-            None, "--user", help="Your name for the audit log (default: RISKMODEL_USER or login)."
-        ),
-        audit_log: Path = typer.Option(
-            None,
-            "--audit-log",
-            help="Audit log file (default: RISKMODEL_AUDIT_LOG or audit_log/scoring.jsonl).",
-        ),
     ) -> None:
         """Score a cohort into an eligibility list for perpetrator-programme referrals.
 
         Writes eligibility_list.csv/.parquet (people recommended for a programme place, in rank order, with three reasons each), rejects.csv, and summary.html/.json for the programme coordinator.
 
-        The list is a set of recommendations for a human to review, never decisions. Every run, refused ones included, is appended to the tamper-evident audit log.
+        The list is a set of recommendations for a human to review, never decisions. Every run, refused ones included, is appended to the installation's tamper-evident audit log (audit_log/scoring.jsonl under RISKMODEL_HOME), with your operating-system user name; no option changes either.
+
+        Checked before any work: the purpose, that the log can be written, that --out is a new or empty folder (not a link) you can create, and that the model resolves and matches its manifest (and the registry's record of its version).
         """  # noqa: E501
         import datetime as dt
 
@@ -132,7 +130,7 @@ def register(app: typer.Typer) -> None:
 
         with user_errors(*_error_kinds()):
             # the purpose first: nothing is parsed, read or written before it passes
-            guard_purpose(purpose, model=model, out_dir=out, user=user, audit_log=audit_log)
+            guard_purpose(purpose, model=model, out_dir=out)
 
             from riskmodel.config import load_config
             from riskmodel.eligibility import EligibilityConfig
@@ -178,8 +176,6 @@ def register(app: typer.Typer) -> None:
                     out_dir=out,
                     as_of=when,
                     rule=rule,
-                    user=user,
-                    audit_log=audit_log,
                     progress=tick,
                     rule_overrides=overrides or None,
                 )
@@ -201,7 +197,7 @@ def register(app: typer.Typer) -> None:
         if c["rejected"]:
             console.print(f"rejected records: {result.rejects_csv}")
         for w in result.warnings:
-            console.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
+            console.print(f"[yellow]warning:[/] {escape(w)}", highlight=False, soft_wrap=True)
         console.print(
             f"audit log entry {result.audit_entry['seq']}: {result.audit_entry['hash']}",
             highlight=False,
@@ -215,49 +211,83 @@ def register(app: typer.Typer) -> None:
         path: Path = typer.Option(
             None,
             "--path",
-            help="Log file (default: RISKMODEL_AUDIT_LOG or audit_log/scoring.jsonl).",
+            help="Log file to check (default: the installation's, audit_log/scoring.jsonl under "
+            "RISKMODEL_HOME); e.g. a copy kept elsewhere.",
         ),
         expect: list[str] = typer.Option(
             None,
             "--expect",
             help="An entry hash that must be in the log (e.g. from a summary.json); repeatable.",
         ),
+        anchors: list[Path] = typer.Option(
+            None,
+            "--anchors",
+            help="A folder to search for scoring summaries (summary.json) whose recorded entry "
+            "must still be in the log at its place; repeatable. Always searched: the output "
+            "folders the log names and the installation's reports folder.",
+        ),
     ) -> None:
-        """Check that no line was edited, deleted, inserted or reordered.
+        """Check that no line was edited, deleted, inserted or reordered, against every anchor found.
 
-        Exits 0 only when the log is intact; otherwise names the first bad line and exits 1.
-        """
-        from riskmodel.paths import audit_log_path
+        Each line must be the canonical form of its entry; the chain must match its head file; and every scoring summary found (in the folders the log names, the installation's reports folder, and --anchors) must find its entry at its place. Exits 0 only when all hold; otherwise names the first problem and exits 1. What this can and cannot prove: docs/THREAT_MODEL.md.
+        """  # noqa: E501
+        from riskmodel.paths import audit_log_path, reports_dir
         from riskmodel.scoring import AuditLog
+        from riskmodel.scoring._audit_log import find_anchors
 
-        report = AuditLog(path or audit_log_path()).verify(expected_hashes=expect or ())
+        log = AuditLog(path or audit_log_path())
+        try:
+            entries = list(log.entries())
+        except ValueError:
+            entries = []  # verify names the bad line
+        found = find_anchors(entries, [reports_dir(), *(anchors or [])])
+        report = log.verify(expected_hashes=expect or (), anchors=found)
         if report.ok:
             if report.n_entries == 0:
                 console.print(f"{report.path}: no entries yet (nothing to check)")
             else:
                 console.print(
-                    f"[green]intact:[/] {report.path}: {report.n_entries} entries, last hash "
-                    f"{report.last_hash}",
+                    f"[green]intact:[/] {escape(report.path)}: {report.n_entries} entries, last "
+                    f"hash {report.last_hash}; {len(found)} summaries checked as anchors",
                     highlight=False,
                 )
             return
         where = f" (first bad line: {report.first_bad_line})" if report.first_bad_line else ""
         console.print(
-            f"[bold red]NOT INTACT:[/] {report.path}{where}: {report.problem}",
+            f"[bold red]NOT INTACT:[/] {escape(report.path)}{where}: {escape(report.problem)}",
             highlight=False,
             soft_wrap=True,
         )
         raise typer.Exit(code=1)
 
+    @audit_log_app.command("recover")
+    def recover() -> None:
+        """Repair what a killed scoring run left in the log, and record that it did.
+
+        Two states are repaired: a last line written but not yet counted in the head file, and a half-written last line. Scoring runs killed before publishing are recorded as failed and their partial folders removed. Anything else is refused as tampering. Every scoring run does this first anyway.
+        """  # noqa: E501
+        from riskmodel.paths import audit_log_path
+        from riskmodel.scoring import AuditLog
+        from riskmodel.scoring._transaction import recover_interrupted
+
+        log = AuditLog(audit_log_path())
+        with user_errors(*_error_kinds()):
+            log.recover()
+            notes = recover_interrupted(log)
+        for n in notes:
+            console.print(escape(n), highlight=False, soft_wrap=True)
+        console.print(f"{escape(str(log.path))}: nothing left to recover", highlight=False)
+
     @audit_log_app.command("show")
     def show(
-        path: Path = typer.Option(None, "--path", help="Log file (default: the project's)."),
+        path: Path = typer.Option(None, "--path", help="Log file (default: the installation's)."),
         last: int = typer.Option(20, "--last", min=1, help="How many of the latest entries."),
     ) -> None:
         """List the latest scoring runs (unverified: run `verify` to trust them)."""
         from collections import deque
 
         from rich.table import Table
+        from rich.text import Text
 
         from riskmodel.paths import audit_log_path
         from riskmodel.scoring import AuditLog
@@ -265,20 +295,25 @@ def register(app: typer.Typer) -> None:
         log = AuditLog(path or audit_log_path())
         with user_errors():
             entries = deque(log.entries(), maxlen=last)
-        t = Table(title=str(log.path))
+        # everything shown came from users (purpose, names, paths): print it literally
+        t = Table(title=escape(str(log.path)))
         for col in ("seq", "time (UTC)", "user", "purpose", "outcome", "model", "listed"):
             t.add_column(col)
         for e in entries:
             m = e.get("model") or {}
-            t.add_row(
+            user = str(e.get("user"))
+            if e.get("declared_identity"):
+                user += f" (as {e['declared_identity']})"
+            cells = (
                 str(e.get("seq")),
                 str(e.get("time", ""))[:19],
-                str(e.get("user")),
+                user,
                 str(e.get("purpose")),
                 str(e.get("outcome")),
                 f"{m.get('name', m.get('ref', ''))} {m.get('version') or ''}".strip(),
                 str((e.get("counts") or {}).get("listed", "")),
             )
+            t.add_row(*(Text(c) for c in cells))
         console.print(t)
 
     app.add_typer(audit_log_app, name="audit-log")

@@ -55,6 +55,11 @@ REASON_NOT_NUMBER = "not a number"
 REASON_NOT_FINITE = "not a finite number"
 REASON_BAD_DATE = "not a date"
 REASON_FUTURE = "the person's only index event is after the scoring date"
+REASON_NO_DATE = "index_date is missing"
+REASON_AFTER_TODAY = "the date is after today: it cannot have been recorded yet"
+REASON_NEGATIVE = "a count cannot be negative"
+#: dictionary units whose values are never below zero
+NON_NEGATIVE_UNITS = ("count", "days", "years")
 REASON_DUPLICATE = "duplicate row: the same {key} appears more than once"
 REASON_PERSON_HAS_BAD_ROW = "another row of this person was rejected"
 REASON_EVENT_REJECTED = "one or more of this person's event rows were rejected"
@@ -103,18 +108,22 @@ ID_COLUMNS = ("person_id", "index_event_id", "event_id", "perpetrator_id", "vict
 
 
 def _read(path: Path) -> pd.DataFrame:
-    """A CSV or Parquet table; CSV ids as text, ``#`` lines only at the top are comments."""
+    """A CSV or Parquet table by the data package's one reader; CSV ids as text, ``#`` lines only
+    at the top are comments. Any failure names the file (and, for bad text, row and column)."""
+    from riskmodel.data import not_utf8_message
+
     if not path.exists():
         raise FileNotFoundError(ERR_COHORT_MISSING.format(path=path))
-    suffix = path.suffix.lower()
+    if path.suffix.lower() not in {".parquet", ".pq", ".csv", ".txt"}:
+        raise ValueError(f"{path}: unsupported file type {path.suffix!r}; use .csv or .parquet")
     try:
-        if suffix in {".parquet", ".pq"}:
-            return pd.read_parquet(path)
-        if suffix in {".csv", ".txt"}:
-            return read_table(path, dtype=dict.fromkeys(ID_COLUMNS, "str"))
+        return read_table(path, dtype=dict.fromkeys(ID_COLUMNS, "str"))
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            not_utf8_message(path) or ERR_UNREADABLE.format(file=path, error=exc)
+        ) from None
     except Exception as exc:  # parser / pyarrow errors: name the file
         raise ValueError(ERR_UNREADABLE.format(file=path, error=exc)) from None
-    raise ValueError(f"{path}: unsupported file type {suffix!r}; use .csv or .parquet")
 
 
 def _rejects(rows: list[pd.DataFrame]) -> pd.DataFrame:
@@ -139,6 +148,7 @@ def cohort_from_features(
     categorical: set[str],
     as_of: _dt.date | None,
     lookback_days: int,
+    non_negative: set[str] | frozenset[str] = frozenset(),
 ) -> tuple[pd.DataFrame, pd.DataFrame, int, int, _dt.date]:
     """Check a prepared feature table and reduce it to one row per person as of ``as_of``.
 
@@ -146,7 +156,9 @@ def cohort_from_features(
     event on or before the scoring date is the one scored; earlier ones are superseded, later
     ones not yet known. Rejected: rows without an id, with non-numeric or infinite values in a
     numeric feature, with an unreadable index date, duplicated rows, and people whose every index
-    event is after the scoring date. Any rejected row rejects its whole person.
+    event is after the scoring date, with a missing index date or one after today (the scoring
+    date is never taken from such a row), and with a negative value in a feature named in
+    ``non_negative``. Any rejected row rejects its whole person.
     """
     if len(df) == 0:
         raise ValueError(ERR_EMPTY.format(file=source))
@@ -206,15 +218,34 @@ def cohort_from_features(
             flag(inf, col, REASON_NOT_FINITE, arr[inf].astype(str))
             arr = np.where(inf, np.nan, arr)
             converted = True
+        if col in non_negative:
+            neg = arr < 0
+            flag(neg, col, REASON_NEGATIVE, arr[neg].astype(str))
+            if neg.any():
+                arr = np.where(neg, np.nan, arr)
+                converted = True
         if converted:
             df[col] = arr
 
     dates = None
+    today = pd.Timestamp(_today())
+    limit = max(pd.Timestamp(as_of), today) if as_of is not None else today
     if "index_date" in df.columns:
         raw = df["index_date"]
-        dates = pd.to_datetime(raw, errors="coerce").dt.normalize()
-        bad = (raw.notna() & dates.isna()).to_numpy()
+        if pd.api.types.is_datetime64_any_dtype(raw):
+            dates = pd.Series(raw).dt.tz_localize(None) if raw.dt.tz is not None else raw
+        else:  # ISO 8601 throughout: "2024-01-01" and "2024-01-01T00:00:00" are the same day
+            text = raw.astype("string").str.strip()
+            dates = pd.to_datetime(text.mask(text == ""), errors="coerce", format="ISO8601")
+        dates = pd.Series(dates, index=df.index).dt.normalize()
+        present = raw.notna().to_numpy() & (raw.astype("string").str.strip() != "").fillna(False)
+        present = np.asarray(present, dtype=bool)
+        bad = present & dates.isna().to_numpy()
         flag(bad, "index_date", REASON_BAD_DATE, raw[bad].astype("string").to_numpy(dtype=object))
+        flag(~present & pid.notna().to_numpy(), "index_date", REASON_NO_DATE)
+        late = (dates > limit).fillna(False).to_numpy(dtype=bool)
+        flag(late, "index_date", REASON_AFTER_TODAY, dates[late].dt.date.astype(str).to_numpy())
+        dates = dates.mask(late)
         df["index_date"] = dates
 
     key = ["person_id", "index_event_id"] if "index_event_id" in df.columns else ["person_id"]
@@ -322,6 +353,12 @@ def read_cohort(
     """
     categorical = set(getattr(bundle, "categorical_levels", {}) or {})
     feature_names = list(bundle.feature_names)
+    dictionary = (getattr(bundle, "feature_spec", {}) or {}).get("dictionary") or {}
+    non_negative = {
+        name
+        for name, info in dictionary.items()
+        if isinstance(info, dict) and info.get("unit") in NON_NEGATIVE_UNITS
+    }
 
     def from_features(df: pd.DataFrame, source: str, kind: str, hashes: dict[str, str], files):
         frame, rejects, n_rej, n_old, used_as_of = cohort_from_features(
@@ -331,6 +368,7 @@ def read_cohort(
             categorical=categorical,
             as_of=as_of,
             lookback_days=lookback_days,
+            non_negative=non_negative,
         )
         fp = _fingerprint(hashes) if hashes else frame_fingerprint(df)
         return Cohort(frame, rejects, n_rej, n_old, used_as_of, kind, files, hashes, fp)
@@ -437,13 +475,6 @@ def _contract_rejects(rejects: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _only_after_scoring_date(rejects: pd.DataFrame) -> np.ndarray:
-    """Rows whose one problem is a date after the validation limit: not yet known, not errors."""
-    if len(rejects) == 0 or "rule" not in rejects.columns:
-        return np.zeros(len(rejects), dtype=bool)
-    return (rejects["rule"].astype("string") == "future_date").fillna(False).to_numpy(dtype=bool)
-
-
 def _cohort_from_people_events(
     files: dict[str, Path], *, bundle: Any, as_of: _dt.date | None, lookback_days: int
 ) -> Cohort:
@@ -467,8 +498,8 @@ def _cohort_from_people_events(
 
             end = json.loads(manifest.read_text(encoding="utf-8")).get("end_date")
             as_of = _dt.date.fromisoformat(str(end)[:10]) if end else None
-    # dates after max(scoring date, today) fail the contract as future dates; those after the
-    # scoring date are simply not known yet on it, so they are set aside below, not rejected
+    # dates after max(scoring date, today) fail the contract as future dates (rejected below);
+    # those after the scoring date but not after today are simply not known yet on it
     limit = max(as_of, _today()) if as_of is not None else _today()
     src = {k: str(v) for k, v in files.items()}
     vp = validate_people(raw["people"], source=src["people"], as_of=limit)
@@ -486,16 +517,9 @@ def _cohort_from_people_events(
 
     valid_ids = pd.Index(vp.valid["person_id"].astype(str))
     rej_people = _contract_rejects(vp.rejects)
+    # rows dated after max(scoring date, today) failed the contract as future dates: a date
+    # after today cannot have been recorded yet, so they are rejects like any other bad row
     rej_events, rej_prog = ve.rejects, (vg.rejects if vg is not None else pd.DataFrame())
-    later_e = _only_after_scoring_date(rej_events)
-    later_p = _only_after_scoring_date(rej_prog)
-    if later_e.any() or later_p.any():
-        notes.append(
-            f"{int(later_e.sum() + later_p.sum())} event or programme rows dated after "
-            f"{limit} were not used (after the scoring date)"
-        )
-    rej_events = rej_events.loc[~later_e]
-    rej_prog = rej_prog.loc[~later_p] if len(rej_prog) else rej_prog
     # a valid person whose own history (events as perpetrator, programmes) has a rejected row
     # would be scored on a partial history: reject them as a whole. Features describe the
     # perpetrator only, so a victim named on a rejected row is unaffected. (An exact copy of a

@@ -1,27 +1,30 @@
 """Batch scoring of a cohort into an eligibility list, a summary, and an audit-log entry.
 
+:func:`score` is the pure part (bundle, cohort, rule -> who is listed, and why);
+:func:`score_cohort` wraps it in a :class:`~riskmodel.scoring._transaction.ScoringTransaction`.
 Order of work, and why:
 
 1. the purpose guard, before anything is read (a refused run is logged, nothing else written);
-2. the audit log is checked to be appendable and ``out_dir`` to be new or empty, so a run that
-   cannot be recorded or published fails before doing any work;
-3. the model's manifest is verified before loading (nothing unpickled);
+2. the audit log is checked to be appendable (after recovering what a killed run left), and
+   ``out_dir`` to be new, empty, not a link and creatable, so a run that cannot be recorded or
+   published fails before doing any work;
+3. the model is resolved and its manifest verified before loading (nothing unpickled); a
+   registry version it claims is checked against the hash the registry recorded;
 4. the cohort goes through the contracts, features are built as of the scoring date;
 5. both heads are scored, the eligibility rule applied, reasons worded for the listed only;
 6. every output is written into a hidden temporary folder beside ``out_dir``, the run is
    appended to the audit log (with the list files' fingerprints), the summary records that
    entry's hash, and the folder is renamed into place in one step. A crash at any point leaves
-   nothing under the final names; a failure is logged as ``failed``.
+   nothing under the final names; a failure is logged as ``failed``, and a killed run is
+   recorded as failed by the next run.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import getpass
 import json
 import os
-import shutil
-import tempfile
+import pwd
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,8 +37,9 @@ from riskmodel.eligibility import EligibilityConfig
 from riskmodel.notice import PERMITTED_PURPOSE, PERMITTED_USE_NOTICE
 from riskmodel.provenance import canonical_json, sha256_bytes, sha256_file
 from riskmodel.scoring._audit_log import AuditLog, AuditLogError
-from riskmodel.scoring._cohort import AUDIT_ATTRIBUTES
+from riskmodel.scoring._cohort import AUDIT_ATTRIBUTES, Cohort
 from riskmodel.scoring._purpose import PurposeRefused, check_purpose
+from riskmodel.scoring._transaction import ERR_NOT_LOGGED, ScoringTransaction
 
 STEPS = (
     "check the purpose",
@@ -73,13 +77,14 @@ REVIEW_NOTE = (
     "human has checked the case."
 )
 
-ERR_OUT_EXISTS = (
-    "{path}: the output folder already exists and is not empty; scoring never overwrites a list "
-    "a coordinator may already hold. Choose a new --out folder"
-)
 ERR_MODEL_REF = (
-    "{ref}: cannot resolve the model (give a run id, models:/<name>@<alias>, or a model bundle "
-    "folder)"
+    "{ref}: cannot resolve the model ({why}); give a run id, models:/<name>@<alias> (after "
+    "`riskmodel promote`), or a model bundle folder"
+)
+ERR_REGISTRY_MISMATCH = (
+    "{ref}: the model claims to be {name} version {version} (run {run_id}), but the registry "
+    "recorded manifest SHA-256 {want} for that version and this bundle's manifest is {got}; "
+    "refusing a model that is not the registered one"
 )
 ERR_COUNTS = (
     "internal error: counts do not add up (in={in_} but listed + not_listed + excluded_high_harm "
@@ -96,7 +101,6 @@ WARN_NOBODY = (
     "nobody could be scored: every person was rejected or had no recorded DA event in the "
     "{days} days before the scoring date"
 )
-ERR_NOT_LOGGED = "; and the failure could not be recorded in the audit log: {error}"
 
 Progress = Callable[[int, int, str], None]
 
@@ -133,16 +137,14 @@ class ScoringResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def _user(user: str | None) -> str:
-    if user and user.strip():
-        return user.strip()
-    env = os.environ.get("RISKMODEL_USER")
-    if env:
-        return env
+def os_user() -> str:
+    """The operating-system account running this process (effective uid): what the audit log
+    records as ``user``, whatever the run declares about itself."""
+    uid = os.geteuid()
     try:
-        return getpass.getuser()
-    except (OSError, KeyError):  # no login name in some containers
-        return "unknown"
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:  # a uid without a passwd entry (some containers)
+        return f"uid:{uid}"
 
 
 def _shown_purpose(purpose: object) -> str | None:
@@ -162,33 +164,76 @@ def _resolve_model(model: str | Path) -> tuple[Path, str | None]:
         if p.is_dir() and (p / "bundle.json").exists():
             return p, None  # a bundle without its manifest: load_bundle refuses it, saying why
         raise
+    except LookupError as exc:  # e.g. an alias not promoted yet, an unknown version
+        raise ValueError(ERR_MODEL_REF.format(ref=model, why=exc)) from None
     return Path(bundle_dir), expected
 
 
-def _registered_version(ref: str, bundle_dir: Path) -> str | None:
-    """The registry version of the reoffending head: from the run record beside the bundle, or
-    from the registry for a ``models:/`` reference."""
+def _registry_exists() -> bool:
+    """Whether a registry could hold any version (an absent SQLite store cannot)."""
+    from riskmodel.paths import tracking_uri
+
+    uri = tracking_uri()
+    if uri.startswith("sqlite:///"):
+        return Path(uri.removeprefix("sqlite:///")).exists()
+    return True
+
+
+def _claimed_version(ref: str, bundle: Any, bundle_dir: Path) -> tuple[str, str | None]:
+    """``(registered name, version)`` the model claims: a ``models:/`` reference's, else the
+    run record's beside the bundle, else the bundle's metadata."""
+    meta = dict(getattr(bundle, "metadata", {}) or {})
+    names = meta.get("registered_model_names") or {}
+    name = str(meta.get("model_name") or names.get("reoffend") or "riskmodel")
+    if ref.startswith("models:/"):
+        from riskmodel import tracking
+
+        mv = tracking.model_version(ref)
+        return mv["name"], mv["version"]
     run_json = bundle_dir.parent / "run.json"
     if bundle_dir.name == "model" and run_json.exists():
         registered = json.loads(run_json.read_text(encoding="utf-8")).get("registered") or {}
         if registered.get("reoffend") is not None:
-            return str(registered["reoffend"])
-    if ref.startswith("models:/"):
-        from riskmodel import tracking
+            return name, str(registered["reoffend"])
+    version = meta.get("model_version")
+    return name, None if version is None else str(version)
 
-        return str(tracking.model_version(ref)["version"])
-    return None
+
+def _checked_version(
+    ref: str, name: str, version: str | None, run_id: str | None, manifest_sha: str
+) -> str | None:
+    """The claimed version if the registry recorded this very bundle for it; refused if the
+    registry recorded another; ``None`` (not claimed) when no registry knows of it."""
+    if version is None or not _registry_exists():
+        return None
+    from riskmodel import tracking
+
+    try:
+        mv = tracking.model_version(f"models:/{name}/{version}")
+    except (LookupError, ValueError):
+        return None
+    want = mv["tags"].get("bundle_manifest_sha256")
+    if want != manifest_sha or (run_id is not None and mv["run_id"] not in (None, run_id)):
+        from riskmodel.models import ModelIntegrityError
+
+        raise ModelIntegrityError(
+            ERR_REGISTRY_MISMATCH.format(
+                ref=ref, name=name, version=version, run_id=run_id, want=want, got=manifest_sha
+            )
+        )
+    return version
 
 
 def _model_info(ref: str, bundle: Any, bundle_dir: Path, manifest_sha: str) -> dict[str, Any]:
     meta = dict(getattr(bundle, "metadata", {}) or {})
-    names = meta.get("registered_model_names") or {}
-    version = meta.get("model_version") or _registered_version(ref, bundle_dir)
+    run_id = None if meta.get("run_id") is None else str(meta["run_id"])
+    name, claimed = _claimed_version(ref, bundle, bundle_dir)
+    version = _checked_version(ref, name, claimed, run_id, manifest_sha)
     return {
         "ref": ref,
-        "name": str(meta.get("model_name") or names.get("reoffend") or "riskmodel"),
-        "version": str(version) if version is not None else f"unregistered-{manifest_sha[:12]}",
-        "run_id": None if meta.get("run_id") is None else str(meta["run_id"]),
+        "name": name,
+        "version": version if version is not None else f"unregistered-{manifest_sha[:12]}",
+        "run_id": run_id,
         "experiment": meta.get("experiment"),
         "manifest_sha256": manifest_sha,
         "bundle_dir": str(bundle_dir),
@@ -213,45 +258,61 @@ def _effective_rule(
 
 
 def _predict_both(bundle: Any, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(calibrated reoffending, uncalibrated reoffending, calibrated severe) probabilities.
-
-    The same arithmetic as ``bundle.predict`` for each head, with the inputs prepared once
-    rather than once per head (a million-row copy saved).
-    """
+    """(calibrated reoffending, uncalibrated reoffending, calibrated severe) probabilities,
+    each by :meth:`ModelBundle.predict` (one definition of what a prediction is)."""
     if len(frame) == 0:
         z = np.zeros(0)
         return z, z, z
-    X = bundle.prepare(frame)
-    raw_r = bundle.boosters["reoffend"].predict(X)
-    raw_s = bundle.boosters["severe"].predict(X)
-    del X
     return (
-        bundle.calibrators["reoffend"].apply(raw_r),
-        raw_r,
-        bundle.calibrators["severe"].apply(raw_s),
+        bundle.predict(frame, "reoffend"),
+        bundle.predict(frame, "reoffend", calibrated=False),
+        bundle.predict(frame, "severe"),
     )
 
 
-def _check_out_dir(out_dir: Path) -> None:
-    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
-        raise FileExistsError(ERR_OUT_EXISTS.format(path=out_dir))
+@dataclass
+class Scored:
+    """What :func:`score` decides: per person (``scored``), the reasons of the listed, counts."""
+
+    scored: pd.DataFrame
+    reasons: pd.DataFrame
+    reasons_source: str
+    counts: dict[str, int]
+
+
+def score(bundle: Any, cohort: Cohort, rule: EligibilityConfig) -> Scored:
+    """Score a read cohort with a loaded model under an eligibility rule; no I/O, no log.
+
+    Raises ``RuntimeError`` if the counts do not add up (in = listed + not_listed +
+    excluded_high_harm + rejected), which would be a bug.
+    """
+    from riskmodel.eligibility import apply_eligibility_rule
+    from riskmodel.scoring._reasons import listed_reasons
+    from riskmodel.scoring._summary import outcome_counts
+
+    features = cohort.frame
+    p_r, raw_r, p_s = _predict_both(bundle, features)
+    # the rule and the summary need only ids, probabilities and audit attributes: a slim
+    # frame keeps a million-person cohort from being copied whole
+    slim_cols = ["person_id", *[c for c in AUDIT_ATTRIBUTES if c in features.columns]]
+    slim = features.loc[:, slim_cols].assign(
+        p_reoffend=p_r, p_reoffend_uncalibrated=raw_r, p_severe=p_s
+    )
+    scored = apply_eligibility_rule(slim, rule=rule, tie_break_col="p_reoffend_uncalibrated")
+    listed_rows = features.loc[scored["eligible"].to_numpy()]
+    reasons, reasons_source = listed_reasons(bundle, listed_rows, k=3)
+    counts = outcome_counts(scored, n_rejected=cohort.n_rejected)
+    total = (
+        counts["listed"] + counts["not_listed"] + counts["excluded_high_harm"] + counts["rejected"]
+    )
+    if counts["in"] != total or counts["in"] != cohort.n_in:
+        raise RuntimeError(ERR_COUNTS.format(in_=counts["in"], total=total))
+    return Scored(scored, reasons, reasons_source, counts)
 
 
 def _files_fingerprint(directory: Path, names: tuple[str, ...]) -> tuple[dict[str, str], str]:
     files = {n: sha256_file(directory / n) for n in names}
     return files, sha256_bytes(canonical_json(files).encode())
-
-
-def _publish(tmp: Path, out_dir: Path) -> None:
-    """Rename the finished folder into place in one step (over an empty folder if present)."""
-    if out_dir.exists():
-        out_dir.rmdir()  # empty (checked); rename(2) would also replace it, but say so plainly
-    os.rename(tmp, out_dir)
-    fd = os.open(out_dir.parent, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _list_frame(
@@ -301,19 +362,25 @@ def _csv_header(
     ]
 
 
-def _log(audit_log: Path | None) -> AuditLog:
+def _log() -> AuditLog:
+    """The installation's log: never chosen per run (see ``riskmodel.paths.audit_log_path``)."""
     from riskmodel.paths import audit_log_path
 
-    return AuditLog(audit_log if audit_log is not None else audit_log_path())
+    return AuditLog(audit_log_path())
 
 
-def _base_entry(purpose: object, *, model: object, out_dir: object, user: str) -> dict[str, Any]:
-    return {
-        "user": user,
+def _base_entry(
+    purpose: object, *, model: object, out_dir: object, declared: str | None
+) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "user": os_user(),
         "purpose": _shown_purpose(purpose),
         "model": {"ref": str(model)},
         "output": {"dir": str(out_dir)},
     }
+    if declared and str(declared).strip():
+        entry["declared_identity"] = str(declared).strip()[:200]
+    return entry
 
 
 def guard_purpose(
@@ -322,21 +389,33 @@ def guard_purpose(
     model: object = None,
     out_dir: object = None,
     user: str | None = None,
-    audit_log: Path | None = None,
 ) -> str:
     """The purpose guard with its audit trail: return ``programme_referral`` or log the refusal
-    (outcome ``refused``) and raise :class:`PurposeRefused`. Reads no data, writes nothing else."""
+    (outcome ``refused``) and raise :class:`PurposeRefused`. Reads no data, writes nothing else.
+    ``user`` is a declared identity, recorded beside the operating-system user."""
     try:
         return check_purpose(purpose)
     except PurposeRefused as exc:
-        entry = _base_entry(purpose, model=model, out_dir=out_dir, user=_user(user))
+        entry = _base_entry(purpose, model=model, out_dir=out_dir, declared=user)
         try:
-            _log(audit_log).append({**entry, "outcome": "refused", "error": str(exc)})
+            _log().append({**entry, "outcome": "refused", "error": str(exc)})
         except (AuditLogError, OSError) as log_exc:
             raise PurposeRefused(
                 str(exc) + ERR_NOT_LOGGED.format(error=log_exc), purpose=purpose
             ) from exc
         raise
+
+
+def _load_model(model: str | Path) -> tuple[Any, dict[str, Any]]:
+    """Resolve, verify and load the model; its identity as the log and the list record it."""
+    from riskmodel.models import load_bundle
+
+    bundle_dir, expected = _resolve_model(model)
+    # pin the manifest we hash for the log to the one we load, even for a bare folder
+    manifest = bundle_dir / "manifest.json"
+    manifest_sha = expected or (sha256_file(manifest) if manifest.exists() else None)
+    bundle = load_bundle(bundle_dir, expected_manifest_sha256=manifest_sha)  # refuses no manifest
+    return bundle, _model_info(str(model), bundle, bundle_dir, manifest_sha)
 
 
 def score_cohort(
@@ -349,7 +428,6 @@ def score_cohort(
     as_of: _dt.date | None = None,
     rule: EligibilityConfig | None = None,
     user: str | None = None,
-    audit_log: Path | None = None,
     progress: Progress | None = None,
     rule_overrides: dict[str, Any] | None = None,
 ) -> ScoringResult:
@@ -366,8 +444,9 @@ def score_cohort(
     out_dir : new (or empty) folder for the outputs
     as_of : scoring date (default: the world's end date, or the latest date in the input)
     rule : eligibility rule (default: the one recorded with the model, else the defaults)
-    user : who ran it, for the audit log (default: ``RISKMODEL_USER`` or the login name)
-    audit_log : log file (default: ``riskmodel.paths.audit_log_path()``)
+    user : a declared (service) identity, recorded beside the operating-system user, never
+        instead of it. The run goes to the installation's audit log
+        (``riskmodel.paths.audit_log_path()``), which no argument can change.
     progress : called as ``progress(step, n_steps, description)`` before each step
     rule_overrides : fields replacing the rule's (e.g. command-line thresholds), applied last
 
@@ -376,9 +455,10 @@ def score_cohort(
     PurposeRefused
         for any purpose but ``programme_referral`` (logged as ``refused``)
     riskmodel.models.ModelIntegrityError
-        when the model's files do not match their manifest
-    ValueError, FileNotFoundError, FileExistsError, AuditLogError
-        bad cohort files, an existing output folder, a broken audit log
+        when the model's files do not match their manifest, or a registered version it claims
+        does not match the registry's record
+    ValueError, FileNotFoundError, FileExistsError, PermissionError, AuditLogError
+        bad cohort files, an unusable output folder, a broken or unwritable audit log
     """
 
     def step(i: int) -> None:
@@ -386,36 +466,21 @@ def score_cohort(
             progress(i + 1, len(STEPS), STEPS[i])
 
     step(0)
-    guard_purpose(purpose, model=model, out_dir=out_dir, user=user, audit_log=audit_log)
-    log = _log(audit_log)
-    who = _user(user)
-    entry = _base_entry(purpose, model=model, out_dir=out_dir, user=who)
-    log.check_appendable()
+    guard_purpose(purpose, model=model, out_dir=out_dir, user=user)
     out_dir = Path(out_dir)
-
-    tmp: Path | None = None
-    logged: dict[str, Any] | None = None
+    entry = _base_entry(purpose, model=model, out_dir=out_dir, declared=user)
+    tx = ScoringTransaction(_log(), out_dir, entry)
     try:
-        _check_out_dir(out_dir)
-        from riskmodel.eligibility import apply_eligibility_rule
-        from riskmodel.models import load_bundle
-        from riskmodel.scoring._cohort import read_cohort
-        from riskmodel.scoring._reasons import listed_reasons
-
+        tx.begin()
         step(1)
-        bundle_dir, expected = _resolve_model(model)
-        # pin the manifest we hash for the log to the one we load, even for a bare folder
-        manifest = bundle_dir / "manifest.json"
-        manifest_sha = expected or (sha256_file(manifest) if manifest.exists() else None)
-        bundle = load_bundle(
-            bundle_dir, expected_manifest_sha256=manifest_sha
-        )  # refuses no manifest
-        model_info = _model_info(str(model), bundle, bundle_dir, manifest_sha)
+        bundle, model_info = _load_model(model)
         entry["model"] = model_info
         eff_rule = _effective_rule(rule, bundle, capacity, rule_overrides)
         entry["rule"] = eff_rule.model_dump(mode="json")
 
         step(2)
+        from riskmodel.scoring._cohort import read_cohort
+
         cohort_in = read_cohort(
             cohort, bundle=bundle, as_of=as_of, lookback_days=eff_rule.lookback_days
         )
@@ -428,109 +493,32 @@ def score_cohort(
         entry["scoring_date"] = cohort_in.as_of.isoformat()
 
         step(3)
-        features = cohort_in.frame
-        empty = len(features) == 0
-        p_r, raw_r, p_s = _predict_both(bundle, features)
-        # the rule and the summary need only ids, probabilities and audit attributes: a slim
-        # frame keeps a million-person cohort from being copied whole
-        slim_cols = ["person_id", *[c for c in AUDIT_ATTRIBUTES if c in features.columns]]
-        slim = features.loc[:, slim_cols].assign(
-            p_reoffend=p_r, p_reoffend_uncalibrated=raw_r, p_severe=p_s
-        )
-
+        result = score(bundle, cohort_in, eff_rule)
         step(4)
-        scored = apply_eligibility_rule(
-            slim, rule=eff_rule, tie_break_col="p_reoffend_uncalibrated"
-        )
-
         step(5)
-        listed_rows = features.loc[scored["eligible"].to_numpy()]
-        reasons, reasons_source = listed_reasons(bundle, listed_rows, k=3)
+        entry["counts"] = result.counts
 
         step(6)
-        from riskmodel.scoring._summary import (
-            not_listed_breakdown,
-            outcome_counts,
-            rejection_reasons,
-            selection_rates,
-        )
-
-        counts = outcome_counts(scored, n_rejected=cohort_in.n_rejected)
-        total = (
-            counts["listed"]
-            + counts["not_listed"]
-            + counts["excluded_high_harm"]
-            + counts["rejected"]
-        )
-        if counts["in"] != total or counts["in"] != cohort_in.n_in:
-            raise RuntimeError(ERR_COUNTS.format(in_=counts["in"], total=total))
-        entry["counts"] = counts
-
-        elig = _list_frame(scored, reasons, model_info, cohort_in.as_of)
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
-        os.chmod(tmp, 0o750)
-        _write_outputs(tmp, elig, cohort_in, model_info, eff_rule)
-        out_files, out_fp = _files_fingerprint(tmp, (LIST_PARQUET, LIST_CSV, REJECTS_CSV))
+        elig = _list_frame(result.scored, result.reasons, model_info, cohort_in.as_of)
+        assert tx.tmp is not None
+        _write_outputs(tx.tmp, elig, cohort_in, model_info, eff_rule)
+        out_files, out_fp = _files_fingerprint(tx.tmp, (LIST_PARQUET, LIST_CSV, REJECTS_CSV))
         entry["output"] = {"dir": str(out_dir), "files": out_files, "fingerprint": out_fp}
 
-        logged = log.append({**entry, "outcome": "completed"})
-
-        areas = _area_notes(scored, eff_rule)
-        warnings = [WARN_AREA.format(area=a) for a in areas["capacity_per_area_unmatched"]]
-        warnings += cohort_in.notes
-        if counts["rejected"]:
-            warnings.append(WARN_REJECTED.format(n=counts["rejected"]))
-        if empty:
-            warnings.append(WARN_NOBODY.format(days=eff_rule.lookback_days))
-
-        payload = {
-            "purpose": PERMITTED_PURPOSE,
-            "review_note": REVIEW_NOTE,
-            "scoring_date": cohort_in.as_of.isoformat(),
-            "counts": counts,
-            "counts_outside_cohort": {
-                "no_recent_da_event": cohort_in.n_no_recent_event,
-                "lookback_days": eff_rule.lookback_days,
-            },
-            "not_listed_breakdown": not_listed_breakdown(scored),
-            "rejection_reasons": rejection_reasons(cohort_in.rejects),
-            "selection_rates": selection_rates(scored, min_cell=eff_rule.min_cell),
-            "rule": eff_rule.model_dump(mode="json"),
-            "areas": areas,
-            "warnings": warnings,
-            "model": model_info,
-            "input": entry["input"],
-            "output": entry["output"],
-            "reasons_source": reasons_source,
-            "audit": {"log": str(log.path), "seq": logged["seq"], "entry_hash": logged["hash"]},
-            "user": who,
+        logged = tx.record_completed()
+        warnings = [*tx.recovered, *_warnings(result, cohort_in, eff_rule)]
+        payload = _summary_payload(result, cohort_in, eff_rule, model_info, entry, warnings)
+        payload["audit"] = {
+            "log": str(tx.log.path),
+            "seq": logged["seq"],
+            "entry_hash": logged["hash"],
         }
         from riskmodel.reports import write_report
 
-        write_report(tmp, SUMMARY, "summary.html.j2", payload, listed_preview=_preview(elig))
-        _publish(tmp, out_dir)
-        tmp = None
+        write_report(tx.tmp, SUMMARY, "summary.html.j2", payload, listed_preview=_preview(elig))
+        tx.publish()
     except BaseException as exc:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
-        what = (
-            "failed after it was recorded as completed; outputs were not published"
-            if logged
-            else "failed"
-        )
-        try:
-            log.append(
-                {
-                    **entry,
-                    "outcome": "failed",
-                    "error": f"{what}: {type(exc).__name__}: {exc}"[:1000],
-                    **({"completed_entry_hash": logged["hash"]} if logged else {}),
-                }
-            )
-        except Exception as log_exc:  # the original error matters more; say both
-            if isinstance(exc, Exception) and exc.args:
-                exc.args = (str(exc.args[0]) + ERR_NOT_LOGGED.format(error=log_exc), *exc.args[1:])
+        tx.fail(exc)
         raise
 
     return ScoringResult(
@@ -540,7 +528,7 @@ def score_cohort(
         summary_html=out_dir / f"{SUMMARY}.html",
         summary_json=out_dir / f"{SUMMARY}.json",
         rejects_csv=out_dir / REJECTS_CSV,
-        counts=counts,
+        counts=result.counts,
         scoring_date=cohort_in.as_of,
         rule=eff_rule,
         model=model_info,
@@ -548,6 +536,59 @@ def score_cohort(
         eligibility_list=elig,
         warnings=warnings,
     )
+
+
+def _warnings(result: Scored, cohort_in: Cohort, rule: EligibilityConfig) -> list[str]:
+    areas = _area_notes(result.scored, rule)
+    warnings = [WARN_AREA.format(area=a) for a in areas["capacity_per_area_unmatched"]]
+    warnings += cohort_in.notes
+    if result.counts["rejected"]:
+        warnings.append(WARN_REJECTED.format(n=result.counts["rejected"]))
+    if len(cohort_in.frame) == 0:
+        warnings.append(WARN_NOBODY.format(days=rule.lookback_days))
+    return warnings
+
+
+def _summary_payload(
+    result: Scored,
+    cohort_in: Cohort,
+    rule: EligibilityConfig,
+    model_info: dict[str, Any],
+    entry: dict[str, Any],
+    warnings: list[str],
+) -> dict[str, Any]:
+    from riskmodel.scoring._summary import (
+        not_listed_breakdown,
+        rejection_reasons,
+        selection_rates,
+    )
+
+    return {
+        "purpose": PERMITTED_PURPOSE,
+        "review_note": REVIEW_NOTE,
+        "scoring_date": cohort_in.as_of.isoformat(),
+        "counts": result.counts,
+        "counts_outside_cohort": {
+            "no_recent_da_event": cohort_in.n_no_recent_event,
+            "lookback_days": rule.lookback_days,
+        },
+        "not_listed_breakdown": not_listed_breakdown(result.scored),
+        "rejection_reasons": rejection_reasons(cohort_in.rejects),
+        "selection_rates": selection_rates(result.scored, min_cell=rule.min_cell),
+        "rule": rule.model_dump(mode="json"),
+        "areas": _area_notes(result.scored, rule),
+        "warnings": warnings,
+        "model": model_info,
+        "input": entry["input"],
+        "output": entry["output"],
+        "reasons_source": result.reasons_source,
+        "user": entry["user"],
+        **(
+            {"declared_identity": entry["declared_identity"]}
+            if "declared_identity" in entry
+            else {}
+        ),
+    }
 
 
 def _area_notes(scored: pd.DataFrame, rule: EligibilityConfig) -> dict[str, Any]:
@@ -574,7 +615,7 @@ def _write_outputs(
     model: dict[str, Any],
     rule: EligibilityConfig,
 ) -> None:
-    from riskmodel.data import write_csv, write_parquet
+    from riskmodel.data import MAX_ECHO_CHARS, spreadsheet_safe, write_csv, write_parquet
 
     meta = {
         "riskmodel.permitted_use": PERMITTED_USE_NOTICE,
@@ -587,10 +628,10 @@ def _write_outputs(
     }
     write_parquet(elig, directory / LIST_PARQUET, metadata=meta)
     header = _csv_header(model, cohort_in.as_of, rule, len(elig))
-    csv = elig.assign(scoring_date=cohort_in.as_of.isoformat())
+    csv = spreadsheet_safe(elig.assign(scoring_date=cohort_in.as_of.isoformat()))
     write_csv(csv, directory / LIST_CSV, header_lines=header)
     write_csv(
-        cohort_in.rejects,
+        spreadsheet_safe(cohort_in.rejects, max_chars=MAX_ECHO_CHARS),
         directory / REJECTS_CSV,
         header_lines=[
             PERMITTED_USE_NOTICE,
