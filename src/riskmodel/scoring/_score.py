@@ -449,6 +449,7 @@ def score_cohort(
 
         step(6)
         from riskmodel.scoring._summary import (
+            coordinator_figures,
             not_listed_breakdown,
             outcome_counts,
             rejection_reasons,
@@ -496,6 +497,9 @@ def score_cohort(
             "not_listed_breakdown": not_listed_breakdown(scored),
             "rejection_reasons": rejection_reasons(cohort_in.rejects),
             "selection_rates": selection_rates(scored, min_cell=eff_rule.min_cell),
+            "coordinator": coordinator_figures(
+                scored, model_info=model_info, bundle=bundle, min_cell=eff_rule.min_cell
+            ),
             "rule": eff_rule.model_dump(mode="json"),
             "areas": areas,
             "warnings": warnings,
