@@ -14,6 +14,7 @@ from models_fixtures import fixture_experiment
 from riskmodel.evaluation import HIGHER_IS_BETTER
 from riskmodel.models import PreparedData, train_table
 from riskmodel.models._report import (
+    MODEL_LABELS,
     calibration_fit,
     comparison_sentences,
     comparisons,
@@ -87,18 +88,27 @@ def test_plain_words_state_every_worse_comparison_and_no_better_on_an_interval_r
         worse = (hi is not None and hi < 0) if good else (lo is not None and lo > 0)
         if worse:
             n_worse += 1
+            shown = f"{gain:+.4f}" if 0 < abs(gain) < 0.001 else f"{gain:+.3f}"
             assert f"{words[period]}, {head} head, " in text
-            assert f"worse than {other} (difference {gain:+.3f}" in text
+            assert f"worse than {MODEL_LABELS[other]} (difference {shown}" in text
     assert f"{n_worse} worse" in text
-    # every AUC comparison is a sentence, and "better" only where the interval excludes 0
-    for sentence in re.split(r"(?<=\.)\s+(?=[A-Z])", text):
-        if ", AUC: the model is" not in sentence:
-            continue
-        for clause in re.split(r";\s+and\s+", sentence):
-            if "better than" not in clause:
-                continue
-            for lo, hi in re.findall(r"interval (-?[\d.]+) to (-?[\d.]+)\)", clause):
-                assert float(lo) > 0 and float(hi) > 0, clause
+    # every AUC comparison is in the plain words, and "better" only where the interval excludes 0
+    html = (run.run_dir / "report.html").read_text()
+    block = html[html.index("In plain words") : html.index("What the two heads predict")]
+    n_auc = sum(1 for r in rows if r[2] == "auc")
+    items = re.findall(
+        r"<li>(<strong>better</strong> than|<strong>worse</strong> than|not clearly different from): (.*?)</li>",
+        block,
+    )
+    assert sum(len(re.findall(r"interval -?[\d.]+ to", body)) for _w, body in items) == n_auc
+    for words_, body in items:
+        for lo, hi in re.findall(r"interval (-?[\d.]+) to (-?[\d.]+)\)", body):
+            if "better" in words_:
+                assert float(lo) > 0 and float(hi) > 0, body
+            elif "worse" in words_:
+                assert float(lo) < 0 and float(hi) < 0, body
+            else:
+                assert float(lo) <= 0 <= float(hi), body
 
 
 @settings(max_examples=60, deadline=None)
@@ -130,7 +140,8 @@ def test_comparison_sentences_show_each_comparison_once_with_its_rule(items):
         assert (r["verdict"] == "better") == (
             (lo > 0) if HIGHER_IS_BETTER[r["metric"]] else (hi < 0)
         )
-        assert text.count(f"difference {r['gain']:+.3f}, interval") >= 1
+        shown = f"{r['gain']:+.4f}" if 0 < abs(r["gain"]) < 0.001 else f"{r['gain']:+.3f}"
+        assert text.count(f"difference {shown}, interval") >= 1
 
 
 def test_calibration_slope_and_intercept_recover_a_known_miscalibration():

@@ -366,17 +366,29 @@ def comparisons(m: dict[str, Any], models_by_head: dict[str, list[str]]) -> list
     return rows
 
 
+def _diff(v: float) -> str:
+    """A signed difference; tiny ones keep enough digits not to read as zero."""
+    return f"{v:+.4f}" if 0 < abs(v) < 0.001 else f"{v:+.3f}"
+
+
+def _diff_ci(ci: Any) -> str:
+    if not ci or ci[0] is None:
+        return ""
+    digits = 4 if max(abs(ci[0]), abs(ci[1])) < 0.001 else 3
+    return f"{ci[0]:.{digits}f} to {ci[1]:.{digits}f}"
+
+
 def _cmp_text(c: dict[str, Any]) -> str:
     return (
-        f"{MODEL_LABELS.get(c['other'], c['other'])} ({c['metric_words']} "
-        f"{_fmt(c['model_value'])} vs {_fmt(c['other_value'])}, difference {c['gain']:+.3f}, "
-        f"interval {_ci(c['gain_ci'])})"
+        f"{MODEL_LABELS.get(c['other'], c['other'])} ({_fmt(c['model_value'])} vs "
+        f"{_fmt(c['other_value'])}, difference {_diff(c['gain'])}, interval "
+        f"{_diff_ci(c['gain_ci'])})"
     )
 
 
 def comparison_sentences(rows: list[dict[str, Any]]) -> list[str]:
-    """One sentence per period x head x metric: which baselines the model is better than,
-    worse than, and not clearly different from. Every row of ``rows`` appears exactly once."""
+    """One finding per period x head x metric: the baselines the model is worse than, better
+    than, and not clearly different from. Every row of ``rows`` appears exactly once."""
     out = []
     keys: list[tuple[str, str, str]] = []
     for r in rows:
@@ -394,10 +406,10 @@ def comparison_sentences(rows: list[dict[str, Any]]) -> list[str]:
         ):
             these = [r for r in group if r["verdict"] == v]
             if these:
-                parts.append(f"{words} " + "; ".join(_cmp_text(r) for r in these))
+                parts.append(f"<li>{words}: " + "; ".join(_cmp_text(r) for r in these) + ".</li>")
         out.append(
             f"{_capitalise(first['period_words'])}, {head} head, {first['metric_words']}: "
-            f"the model is " + "; and ".join(parts) + "."
+            f"the model is<ul>" + "".join(parts) + "</ul>"
         )
     return out
 
@@ -477,7 +489,8 @@ def summary_sentences(trained: Trained, level: float) -> list[str]:
             " Where the model is <strong>worse</strong>: "
             + "; ".join(
                 f"{r['period_words']}, {r['head']} head, {r['metric_words']}: worse than "
-                f"{r['other']} (difference {r['gain']:+.3f}, {_ci(r['gain_ci'])})"
+                f"{MODEL_LABELS.get(r['other'], r['other'])} (difference {_diff(r['gain'])}, "
+                f"{_diff_ci(r['gain_ci'])})"
                 for r in worse
             )
             + "."

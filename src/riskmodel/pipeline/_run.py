@@ -17,6 +17,7 @@ STEPS = (
     "fairness audit",
     "explanations and model card",
     "score the latest cohort into an eligibility list",
+    "index of the run's reports and the panel pack (PDF)",
 )
 
 
@@ -101,6 +102,20 @@ def run_pipeline(
     else:
         headline_counts = None
 
+    from riskmodel.reports._pack import write_run_index
+
+    front = timed(
+        STEPS[5],
+        lambda: write_run_index(
+            trained.run_dir,
+            summary_html=outputs.get("eligibility summary"),
+            pdf=True,
+        ),
+    )
+    outputs["index"] = front.index
+    if front.pack_pdf is not None:
+        outputs["panel pack"] = front.pack_pdf
+
     m = trained.metrics
     headline = {
         k: m.get(k)
@@ -116,4 +131,6 @@ def run_pipeline(
     }
     if headline_counts:
         headline["eligibility.counts"] = headline_counts
+    if front.warnings:  # e.g. no Chromium: the PDF was skipped, said here rather than hidden
+        headline["warnings"] = " ".join(front.warnings)
     return PipelineResult(run_id, trained.run_dir, eligibility_dir, outputs, headline, timings)
