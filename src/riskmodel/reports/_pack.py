@@ -99,12 +99,11 @@ def latest_summary(run_dir: Path, run_id: str) -> Path | None:
 # --- Markdown records as pages ------------------------------------------------------------------
 def markdown_page(md_path: Path, out_path: Path, *, title: str) -> Path:
     """``md_path`` rendered as a self-contained HTML page in the reports' style."""
-    from markdown_it import MarkdownIt
-
     from riskmodel.data import write_text
+    from riskmodel.explain._card import markdown_to_html
     from riskmodel.reports._render import render_html
 
-    body = MarkdownIt("commonmark").enable("table").render(md_path.read_text(encoding="utf-8"))
+    body = markdown_to_html(md_path.read_text(encoding="utf-8"))
     html = render_html("markdown_page.html.j2", title=title, body=body, source=md_path.name)
     return write_text(html, out_path)
 
