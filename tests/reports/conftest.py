@@ -13,22 +13,22 @@ name: readers-tiny
 description: tiny world, whole pipeline, for the reader-facing checks
 seed: 11
 world: {world}
-scale: 3.0
+scale: 2.0
 train:
   split: {{method: temporal, test_years: 1, validation_years: 1, embargo_days: 365}}
   reoffend: {{num_boost_round: 200, early_stopping_rounds: 30}}
   severe: {{num_boost_round: 200, early_stopping_rounds: 30}}
   num_threads: 1
-evaluation: {{n_boot: 40}}
-fairness: {{n_boot: 40}}
-explain: {{sample: 400}}
+evaluation: {{n_boot: 30}}
+fairness: {{n_boot: 30}}
+explain: {{sample: 300}}
 eligibility: {{capacity: 40}}
 """
 
 
 @pytest.fixture(scope="session")
 def tiny_pipeline(tmp_path_factory):
-    """``run_pipeline`` on the tiny world (3x its people), with its own reports and stores."""
+    """``run_pipeline`` on the tiny world (2x its people), with its own reports and stores."""
     from riskmodel.pipeline import run_pipeline
 
     home = tmp_path_factory.mktemp("readers-home")
