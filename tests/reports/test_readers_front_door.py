@@ -182,7 +182,10 @@ def test_summary_gives_expected_reoffenders_and_both_model_versions(run_dir):
     listed = pd.read_parquet(sdir / "eligibility_list.parquet")
     ex = data["coordinator"]["expected_reoffenders"]
     assert ex["n"] == len(listed)
-    assert ex["expected"] == pytest.approx(float(listed["p_reoffend"].sum()), rel=1e-6)
+    # the list shows probabilities to 4 decimals: the sum agrees to within that rounding
+    assert ex["expected"] == pytest.approx(
+        float(listed["p_reoffend"].sum()), abs=5e-5 * len(listed)
+    )
     lo, hi = ex["interval"]
     assert 0 <= lo <= ex["expected"] <= hi <= len(listed)
     assert f"about <strong>{round(ex['expected'])} of them</strong>" in html
