@@ -168,6 +168,24 @@ def _summary_paragraph(summary_html: Path | None) -> str:
     return s
 
 
+def _datasheet_paragraph(info: dict[str, Any]) -> str:
+    world = Path(str(info.get("world_dir") or ""))
+    manifest = _read_json(world / "manifest.json") if info.get("world_dir") else None
+    if not manifest:
+        return PARAGRAPHS["datasheet.html"]
+    bias = (manifest.get("config") or {}).get("measurement_bias") or {}
+    on = any(bool(v) for k, v in bias.items() if k != "note")
+    calib = _read_json(world / "calibration.json") or []
+    n_ok = sum(1 for c in calib if isinstance(c, dict) and c.get("ok") is True)
+    return (
+        f"The synthetic world `{manifest.get('world', '?')}` the model was trained on (seed "
+        f"{manifest.get('seed', '?')}, scale {manifest.get('scale', '?')}): measurement bias is "
+        f"switched {'on' if on else 'off'}; {n_ok} of its {len(calib)} calibration figures are "
+        "within tolerance of the published figures, and every other one is explained; the "
+        "full configuration is in an appendix."
+    )
+
+
 PARAGRAPHS = {
     "explain.html": (
         "What drives the model overall (SHAP importance and effects for both heads), how that "
@@ -311,6 +329,7 @@ def write_run_index(
         "summary": _summary_paragraph(summary),
         "report.html": _training_paragraph(run_dir),
         "fairness.html": _fairness_paragraph(run_dir),
+        "datasheet.html": _datasheet_paragraph(info),
     }
     entries = [
         {
