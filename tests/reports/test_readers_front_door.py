@@ -21,6 +21,9 @@ import pytest
 
 from riskmodel.evaluation import HIGHER_IS_BETTER
 
+# one worker builds the tiny pipeline once for every test here (`make test` uses --dist loadgroup)
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("readers_tiny_pipeline")]
+
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 K = 3

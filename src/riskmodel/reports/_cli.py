@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
             "this run under reports/eligibility/).",
         ),
     ) -> None:
-        """Write the run's front door, reports/<run>/index.html: a link to every report of the
+        """Write the run's front door, `reports/<run>/index.html`: a link to every report of the
         run with a one-paragraph summary of each, and a link back to it on every page. With
         --pdf, also the panel pack for the ethics panel, panel_pack.pdf."""
         from riskmodel.reports._pack import write_run_index
