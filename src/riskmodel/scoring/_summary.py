@@ -126,6 +126,19 @@ def _shift_logit(p: np.ndarray, shift: float) -> np.ndarray:
     return expit(logit(np.clip(p, 1e-9, 1 - 1e-9)) + shift)
 
 
+def _poisson_binomial_quantile(p: np.ndarray, q: float) -> int:
+    """Smallest count ``c`` with P(sum of independent Bernoulli(p) <= c) >= q.
+
+    The exact distribution by repeated convolution (scipy's ``poisson_binom`` takes at most 63
+    probabilities, and a list holds hundreds of people).
+    """
+    pmf = np.ones(1)
+    for pi in p:
+        pmf = np.convolve(pmf, [1.0 - pi, pi])
+    cdf = np.cumsum(pmf)
+    return int(np.searchsorted(cdf, q - 1e-12))
+
+
 def expected_reoffenders(
     p_listed: np.ndarray, *, intercept_ci: list[float | None] | None = None
 ) -> dict[str, Any]:
@@ -138,8 +151,6 @@ def expected_reoffenders(
     probability on the logit scale): its ends are the 2.5% quantile under the lowest shift and
     the 97.5% quantile under the highest. ``intercept_ci`` absent: chance only.
     """
-    from scipy.stats import poisson_binom
-
     p = np.asarray(p_listed, dtype=float)
     n = len(p)
     if n == 0:
@@ -149,8 +160,8 @@ def expected_reoffenders(
     with_calibration = bool(intercept_ci and intercept_ci[0] is not None)
     if with_calibration:
         lo_shift, hi_shift = float(intercept_ci[0]), float(intercept_ci[1])
-    lo = int(poisson_binom(_shift_logit(p, lo_shift)).ppf(a))
-    hi = int(poisson_binom(_shift_logit(p, hi_shift)).ppf(1 - a))
+    lo = _poisson_binomial_quantile(_shift_logit(p, lo_shift), a)
+    hi = _poisson_binomial_quantile(_shift_logit(p, hi_shift), 1 - a)
     return {
         "n": n,
         "expected": float(p.sum()),
