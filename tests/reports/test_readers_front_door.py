@@ -181,7 +181,7 @@ def test_listed_reasons_never_contradict_their_sign_and_one_per_family(run_dir):
 def test_summary_gives_expected_reoffenders_and_both_model_versions(run_dir):
     sdir = _summary_dir(run_dir)
     data = json.loads((sdir / "summary.json").read_text())
-    html = (sdir / "summary.html").read_text()
+    html = re.sub(r"\s+", " ", (sdir / "summary.html").read_text())
     listed = pd.read_parquet(sdir / "eligibility_list.parquet")
     ex = data["coordinator"]["expected_reoffenders"]
     assert ex["n"] == len(listed)
