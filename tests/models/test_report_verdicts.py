@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 
 import numpy as np
@@ -19,6 +20,13 @@ from riskmodel.models._report import (
     comparison_sentences,
     comparisons,
 )
+
+
+def shown_diff(v: float) -> str:
+    """How the report prints a difference: 3 decimals, more for a value under 0.01 so that its
+    first two significant digits show (at most 6)."""
+    d = 3 if v == 0 or abs(v) >= 0.01 else min(6, max(3, 1 - math.floor(math.log10(abs(v)))))
+    return f"{v:+.{d}f}"
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +96,7 @@ def test_plain_words_state_every_worse_comparison_and_no_better_on_an_interval_r
         worse = (hi is not None and hi < 0) if good else (lo is not None and lo > 0)
         if worse:
             n_worse += 1
-            shown = f"{gain:+.4f}" if 0 < abs(gain) < 0.001 else f"{gain:+.3f}"
+            shown = shown_diff(gain)
             assert f"{words[period]}, {head} head, " in text
             assert f"worse than {MODEL_LABELS[other]} (difference {shown}" in text
     assert f"{n_worse} worse" in text
@@ -140,7 +148,7 @@ def test_comparison_sentences_show_each_comparison_once_with_its_rule(items):
         assert (r["verdict"] == "better") == (
             (lo > 0) if HIGHER_IS_BETTER[r["metric"]] else (hi < 0)
         )
-        shown = f"{r['gain']:+.4f}" if 0 < abs(r["gain"]) < 0.001 else f"{r['gain']:+.3f}"
+        shown = shown_diff(r["gain"])
         assert text.count(f"difference {shown}, interval") >= 1
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 import re
 import shutil
 import subprocess
@@ -39,6 +40,13 @@ def _default_run() -> Path | None:
         if info.get("experiment") == "baseline" and (rj.parent / "index.html").exists():
             found.append((rj.stat().st_mtime, rj.parent))
     return max(found)[1] if found else None
+
+
+def shown_diff(v: float) -> str:
+    """How the report prints a difference: 3 decimals, more for a value under 0.01 so that its
+    first two significant digits show (at most 6)."""
+    d = 3 if v == 0 or abs(v) >= 0.01 else min(6, max(3, 1 - math.floor(math.log10(abs(v)))))
+    return f"{v:+.{d}f}"
 
 
 @pytest.fixture(params=["tiny", "default"])
@@ -79,7 +87,7 @@ def test_report_states_every_worse_comparison_and_no_better_reaches_zero(run_dir
         good = HIGHER_IS_BETTER[metric]
         if (hi < 0) if good else (lo > 0):
             n_worse += 1
-            shown = f"{gain:+.4f}" if 0 < abs(gain) < 0.001 else f"{gain:+.3f}"
+            shown = shown_diff(gain)
             assert f"{PERIOD_WORDS[period]}, {head} head, " in words
             assert f"worse than {MODEL_LABELS[other]} (difference {shown}" in words, key
     assert n_rows > 0 and f"Across all {n_rows} comparisons" in words

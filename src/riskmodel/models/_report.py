@@ -366,16 +366,25 @@ def comparisons(m: dict[str, Any], models_by_head: dict[str, list[str]]) -> list
     return rows
 
 
+def _decimals(*values: float) -> int:
+    """Decimals that show the first two significant digits of the smallest non-zero value
+    (at least 3, at most 6), so a tiny difference or interval end never reads as zero."""
+    small = [abs(v) for v in values if v is not None and v == v and v != 0]
+    if not small or min(small) >= 0.01:
+        return 3
+    return int(min(6, max(3, -np.floor(np.log10(min(small))) + 1)))
+
+
 def _diff(v: float) -> str:
     """A signed difference; tiny ones keep enough digits not to read as zero."""
-    return f"{v:+.4f}" if 0 < abs(v) < 0.001 else f"{v:+.3f}"
+    return f"{v:+.{_decimals(v)}f}"
 
 
 def _diff_ci(ci: Any) -> str:
     if not ci or ci[0] is None:
         return ""
-    digits = 4 if max(abs(ci[0]), abs(ci[1])) < 0.001 else 3
-    return f"{ci[0]:.{digits}f} to {ci[1]:.{digits}f}"
+    d = _decimals(*ci)
+    return f"{ci[0]:.{d}f} to {ci[1]:.{d}f}"
 
 
 def _cmp_text(c: dict[str, Any]) -> str:
@@ -512,7 +521,7 @@ def summary_sentences(trained: Trained, level: float) -> list[str]:
         out.append(
             f"{share * 100:.0f}% of test rows (index events) belong to people who also appear in "
             f"the training or validation periods; the comparisons on people not seen in training "
-            f"use the other {m['person_disjoint.n']} rows."
+            f"use the other {m['person_disjoint.n']} index events."
         )
     return out
 
