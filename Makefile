@@ -30,7 +30,7 @@ lock: ## re-resolve requirements.lock from pyproject.toml (needs the network)
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
 	  --python-platform x86_64-unknown-linux-gnu --generate-hashes -o requirements.lock
 
-run: $(STAMP) ## run the whole default pipeline (world, features, training, reports, eligibility list)
+run: $(STAMP) browser ## run the whole default pipeline (world, features, training, reports, eligibility list)
 	$(BIN)/riskmodel pipeline
 
 test: $(STAMP) browser ## run the test suite (installs headless Chromium for the report check when it can)

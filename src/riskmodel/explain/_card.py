@@ -23,7 +23,6 @@ from typing import Any
 import jinja2
 import numpy as np
 import pandas as pd
-from markupsafe import Markup
 
 from riskmodel import __version__
 from riskmodel.data import write_text
@@ -38,7 +37,7 @@ from riskmodel.notice import (
 from riskmodel.reports import format_ci as _ci
 from riskmodel.reports import format_number as _fmt
 from riskmodel.reports import format_percent as _pct
-from riskmodel.reports import render_html
+from riskmodel.reports import markdown_to_html, render_html
 from riskmodel.schema import AUDIT_ATTRIBUTES
 
 NOT_AUDITED = "Not yet audited: run `riskmodel audit --run {run_id}`."
@@ -181,13 +180,24 @@ def _model_details(view: RunView) -> dict[str, Any]:
     return {"heads": heads, "features": features, "trained_at": trained}
 
 
+#: one vocabulary for yes/no across the published documents (the fairness report says yes / no)
+YES_NO = {True: "yes", False: "no"}
+
+
+def group_labels(values: pd.Series) -> pd.Series:
+    """Group names as a reader sees them: flags as yes / no, missing as "not recorded"."""
+    v = values.astype("object")
+    v = v.map(lambda x: YES_NO[bool(x)] if isinstance(x, bool | np.bool_) else x)
+    return v.where(values.notna(), "not recorded").astype(str)
+
+
 def _factors(preds: pd.DataFrame, spec: dict[str, Any]) -> list[dict[str, Any]]:
     attrs = spec.get("audit") or list(AUDIT_ATTRIBUTES)
     out = []
     for a in attrs:
         if a not in preds.columns:
             continue
-        counts = preds[a].astype("object").where(preds[a].notna(), "not recorded").astype(str)
+        counts = group_labels(preds[a])
         vc = counts.value_counts().sort_index()
         out.append({"attribute": a, "groups": [(str(g), int(c)) for g, c in vc.items()]})
     return out
@@ -226,7 +236,7 @@ def _label_gap(
     out = []
     for f in factors:
         a = f["attribute"]
-        g = preds[a].astype("object").where(preds[a].notna(), "not recorded").astype(str)
+        g = group_labels(preds[a])
         agg = (
             pd.DataFrame(
                 {
@@ -350,7 +360,57 @@ def _world(info: dict[str, Any]) -> dict[str, Any] | None:
         if (d / "calibration.json").exists()
         else None
     )
-    return {"dir": str(d), "manifest": manifest, "calibration": calib}
+    rows = calibration_rows(calib or [], scale=(manifest or {}).get("scale"))
+    bias = ((manifest or {}).get("config") or {}).get("measurement_bias") or {}
+    bias_on = any(bool(v) for k, v in bias.items() if k != "note")
+    return {
+        "dir": str(d),
+        "manifest": manifest,
+        "calibration": calib,
+        "calibration_rows": rows,
+        "bias_on": bias_on,
+        "bias_note": bias.get("note"),
+        "config_yaml": _yaml(((manifest or {}).get("config")) or {}),
+    }
+
+
+def _yaml(config: dict[str, Any]) -> str:
+    import yaml
+
+    return yaml.safe_dump(config, sort_keys=False, allow_unicode=True, width=100)
+
+
+#: the datasheet's words for a calibration row's status
+CAL_STATUS = {True: "yes", False: "no", None: "not applicable"}
+
+
+def calibration_rows(calib: list[dict[str, Any]], *, scale: Any = None) -> list[dict[str, Any]]:
+    """The world's calibration rows with a status in words and, for every row that is not
+    within tolerance, an explanation: the generator's own note when it gave one, else how far
+    the generated figure is from the target (and that a scaled-down world is noisier)."""
+    out = []
+    for c in calib:
+        ok = c.get("ok")
+        status = CAL_STATUS.get(ok, "not applicable")
+        why = str(c.get("note") or "")
+        if why.startswith(status + ": "):  # the status is printed beside it already
+            why = why[len(status) + 2 :]
+        if ok is not True and not why:
+            gen, target, tol = c.get("generated"), c.get("target"), c.get("tolerance")
+            if isinstance(gen, int | float) and isinstance(target, int | float) and tol:
+                why = (
+                    f"generated {gen:.3g} against a target of {target:.3g}: "
+                    f"{abs(gen - target) / float(tol):.1f} times the tolerance of {tol:.3g} away"
+                )
+            else:
+                why = "the generated figure could not be compared with the target"
+            if isinstance(scale, int | float) and scale < 1:
+                why += (
+                    f"; this world has {scale:g} of Kent's people, so its figures are noisier "
+                    "than the full-size world's and a miss can be chance"
+                )
+        out.append({**c, "status": status, "why": why})
+    return out
 
 
 def _explain_summary(view: RunView) -> dict[str, Any] | None:
@@ -478,13 +538,6 @@ def card_context(run: str | Path | RunView) -> dict[str, Any]:
         "generated_at": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "view": view,
     }
-
-
-def markdown_to_html(text: str) -> Markup:
-    """CommonMark with tables to HTML; raw HTML in the text is escaped, links are not made."""
-    from markdown_it import MarkdownIt
-
-    return Markup(MarkdownIt("commonmark", {"html": False}).enable("table").render(text))
 
 
 def write_model_card(run: str | Path | RunView) -> dict[str, Path]:

@@ -42,6 +42,10 @@ def numeric_inputs(X: pd.DataFrame) -> np.ndarray:
     return np.column_stack(cols) if cols else np.zeros((len(X), 0))
 
 
+#: label width (characters) on the importance and beeswarm plots' y axes
+LABEL_WIDTH = 58
+
+
 def _explanation(s: ShapSample, labels: list[str]):
     import shap
 
@@ -49,8 +53,23 @@ def _explanation(s: ShapSample, labels: list[str]):
         values=s.values,
         base_values=np.full(len(s.values), s.expected_value),
         data=numeric_inputs(s.X),
-        feature_names=[_wrap(lb) for lb in labels],
+        feature_names=[_wrap(lb, LABEL_WIDTH) for lb in labels],
     )
+
+
+def _row_height(s: ShapSample, labels: list[str], max_display: int) -> float:
+    """Inches per plotted feature: enough for the tallest wrapped label, so labels never
+    overlap their neighbours."""
+    order = np.argsort(-np.abs(s.values).mean(axis=0))[:max_display] if len(labels) else []
+    lines = max((_wrap(labels[j], LABEL_WIDTH).count("\n") + 1 for j in order), default=1)
+    return 0.3 + 0.2 * lines
+
+
+def _tidy_labels(fig) -> None:
+    ax = fig.axes[0]
+    for t in ax.get_yticklabels():
+        t.set_fontsize(9)
+        t.set_linespacing(0.95)
 
 
 def importance_bar(s: ShapSample, labels: list[str], *, max_display: int = 12) -> str:
@@ -60,8 +79,10 @@ def importance_bar(s: ShapSample, labels: list[str], *, max_display: int = 12) -
     plt.figure()
     shap.plots.bar(_explanation(s, labels), max_display=max_display, show=False)
     fig = plt.gcf()
-    fig.set_size_inches(8, 0.45 * min(max_display, len(labels)) + 1.5)
+    n = min(max_display, len(labels))
+    fig.set_size_inches(10, _row_height(s, labels, max_display) * n + 1.5)
     fig.axes[0].set_xlabel("average size of the effect on the risk score (mean |SHAP|)")
+    _tidy_labels(fig)
     return figure_to_data_uri(fig)
 
 
@@ -74,11 +95,15 @@ def beeswarm(s: ShapSample, labels: list[str], *, max_display: int = 12) -> str:
         _explanation(s, labels),
         max_display=max_display,
         show=False,
-        plot_size=(8, 0.45 * min(max_display, len(labels)) + 1.5),
+        plot_size=(
+            10,
+            _row_height(s, labels, max_display) * min(max_display, len(labels)) + 1.5,
+        ),
         color_bar_label="value of the factor (low to high)",
     )
     fig = plt.gcf()
     fig.axes[0].set_xlabel(SCORE_AXIS)
+    _tidy_labels(fig)
     return figure_to_data_uri(fig)
 
 

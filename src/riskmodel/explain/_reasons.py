@@ -1,10 +1,22 @@
 """Per-person reason codes: the factors that raise one person's estimated risk, in plain words.
 
-Contributions are LightGBM's exact TreeSHAP (``pred_contrib=True``) for every row at once; the
-top ``k`` positive ones per row are picked with ``argpartition``; sentences are written once per
-(feature, distinct value) from the feature dictionary's ``reason`` template, never per row.
+Contributions are LightGBM's exact TreeSHAP (``pred_contrib=True``) for every row at once.
+Features that count the same thing over nested windows (``n_da_90d``, ``n_da_1095d``,
+``n_da_all``) form one *family*: their contributions are summed and the family gives at most one
+reason, worded from its member that raised the score most. The top ``k`` families with a positive
+sum are the reasons; sentences are written once per (feature, distinct value), never per row.
+
+A reason states the fact that moved the score in the direction it moved it:
+
+- where a value's meaning is presence or absence (a count, a harm total, days since a previous
+  incident, a flag), a present value is worded as the presence ("a previous recorded DA incident
+  (1,426 days before this one)"), an absent one as the absence ("no recorded non-DA harm in the
+  last 365 days"); a presence is a reason only when the model's score with the whole family set
+  to "none" is lower (checked per person on the booster), so the presence did raise it;
+- other values (age, a category, a score) are stated as the person's value.
+
 A factor that lowers risk is never given as a reason, and a row with fewer than ``k`` raising
-factors gets empty strings, never a made-up reason.
+families gets empty strings, never a made-up reason.
 """
 
 from __future__ import annotations
@@ -44,6 +56,51 @@ _STOP_WORDS = frozenset(
 _VERB_ONE = {"were": "was", "are": "is", "have": "has"}
 # descriptions are written for the data dictionary; reasons and plots use their first clause
 _ASIDE = re.compile(r"\s*\([^)]*\)")
+# a look-back window at the end of a feature name: the family is the name without it
+_WINDOW = re.compile(r"_(\d+[dwmy]|all)$")
+_VALUE_FIELD = r"\{value[^}]*\}"
+
+#: how a feature's value is read (see the module docstring)
+AMOUNT = "amount"  # a count or total: 0 means none
+GAP = "gap"  # days since an earlier event: missing means there was none
+SINCE_FIRST = "since_first"  # days since the first event: 0 means this is the first
+FLAG = "flag"  # yes / no
+VALUE = "value"  # anything else: the value itself is the fact
+#: kinds whose present value is worded (and checked) as a presence
+PRESENCE_KINDS = frozenset({AMOUNT, GAP, SINCE_FIRST, FLAG})
+
+
+def feature_family(feature: str) -> str:
+    """The family of a feature: its name without a trailing look-back window (``_90d``,
+    ``_1095d``, ``_5y``, ``_all``). Counts of the same thing over nested windows share one."""
+    return _WINDOW.sub("", feature)
+
+
+def feature_kind(feature: str, unit: str, *, is_flag: bool) -> str:
+    """How a feature's value is read: ``amount``, ``gap``, ``since_first``, ``flag`` or ``value``."""
+    if is_flag or unit == "flag":
+        return FLAG
+    if unit == "days" and feature.startswith("days_since_first"):
+        return SINCE_FIRST
+    if unit == "days" and "since" in feature:
+        return GAP
+    if unit == "count":
+        return AMOUNT
+    if unit == "harm_days" and not feature.startswith("index_") and "escalation" not in feature:
+        return AMOUNT
+    return VALUE
+
+
+def is_absent(value: Any, kind: str) -> bool:
+    """True when ``value`` means "none" for a feature of ``kind`` (never for ``value``)."""
+    missing = value is None or (not isinstance(value, str) and bool(pd.isna(value)))
+    if kind == GAP:
+        return missing
+    if missing or kind == VALUE:
+        return False
+    if kind == FLAG:
+        return not bool(value)
+    return float(value) == 0
 
 
 def short_description(description: str) -> str:
@@ -149,7 +206,9 @@ class _Sentences:
         self.unit = str(entry.get("unit") or "")
         self.is_flag = is_flag or self.unit == "flag"
         reason = entry.get("reason")
+        self.reason = str(reason) if reason else ""
         self.template = _Template.parse(reason) if reason else None
+        self.kind = feature_kind(feature, self.unit, is_flag=self.is_flag)
 
     def _label(self) -> str:
         return _capitalise(self.description)
@@ -171,18 +230,81 @@ class _Sentences:
     def sentence(self, value: Any) -> str:
         return _capitalise(self._sentence(value))
 
+    def _absence(self) -> str:
+        """The words for "none" of this feature ("no recorded non-DA harm in the last 365 days")."""
+        t = self.reason
+        if self.kind == FLAG:
+            for verb, negated in (("was ", "was not "), ("has ", "has not "), ("is ", "is not ")):
+                if t.startswith(verb):
+                    return negated + t[len(verb) :]
+            if t.startswith("completed "):
+                return "has not completed " + t[len("completed ") :]
+            return f"no {t}" if t else f"{self._label()}: no"
+        if self.kind == GAP:
+            m = re.fullmatch(_VALUE_FIELD + r" days since (?:the )?(.*)", t)
+            return f"no {m.group(1)}" if m else f"{self._label()}: none"
+        if self.kind == SINCE_FIRST:
+            m = re.fullmatch(r"(?:the )?(.*?) " + _VALUE_FIELD + r" days ago", t)
+            return f"this is the {m.group(1)}" if m else f"{self._label()}: 0 (this is the first)"
+        m = re.fullmatch(r"(?:an? )?(.*?) of " + _VALUE_FIELD + r"(?: harm days)?(.*)", t)
+        if m:
+            return f"no {m.group(1)}{m.group(2)}"
+        m = re.fullmatch(_VALUE_FIELD + r" (?:different )?(.*)", t)
+        if m:
+            return f"no {m.group(1)}"
+        return f"{self._label()}: none"
+
+    def _presence(self, value: Any) -> str | None:
+        """Presence words for a gap or a first-event feature; None: use the template."""
+        shown = _number(float(value))
+        if self.kind == GAP:
+            m = re.fullmatch(_VALUE_FIELD + r" days since (?:the )?(.*)", self.reason)
+            if m:
+                return (
+                    f"a {m.group(1)} ({shown} {'day' if shown == '1' else 'days'} before this one)"
+                )
+        if self.kind == SINCE_FIRST:
+            m = re.fullmatch(r"(?:the )?(.*?) " + _VALUE_FIELD + r" days ago", self.reason)
+            if m:
+                return (
+                    f"an earlier recorded history: the {m.group(1)} {shown} "
+                    f"{'day' if shown == '1' else 'days'} before this one"
+                )
+        return None
+
     def _sentence(self, value: Any) -> str:
+        if isinstance(value, np.bool_ | bool):
+            value = bool(value)
+        if self.kind in PRESENCE_KINDS and is_absent(value, self.kind):
+            return self._absence()
         if value is None or (not isinstance(value, str) and pd.isna(value)):
             return f"{self._label()}: {NOT_RECORDED}"
+        if self.kind in (GAP, SINCE_FIRST):
+            words = self._presence(value)
+            if words is not None:
+                return words
+        if (
+            self.kind == VALUE
+            and "rising" in self.reason
+            and isinstance(value, int | float | np.number)
+            and not isinstance(value, bool)
+            and float(value) <= 0
+        ):
+            # an escalation slope: the template says "rising"; a fall or no change needs its own
+            if float(value) == 0:
+                m = re.fullmatch(
+                    r"(.*?) rising by " + _VALUE_FIELD + r"[^,]*? per incident(.*)", self.reason
+                )
+                if m:
+                    return f"no rise in {m.group(1)}{m.group(2)} (or fewer than two)"
+            value = -float(value)
+            return self.template.render(self._show(value)).replace("rising", "falling")
         if isinstance(value, np.bool_ | bool):
             value = bool(value)
         elif isinstance(value, np.integer):
             value = int(value)
         elif isinstance(value, np.floating):
             value = float(value)
-        if self.is_flag and not bool(value):
-            # the template describes the flag being set; its absence needs its own words
-            return f"{self._label()}: no"
         shown = self._show(value)
         if self.template is not None and (self.template.spec is not None or self.is_flag):
             return self.template.render(shown)
@@ -282,11 +404,100 @@ def _check(bundle: ModelBundle, head: str, k: int) -> None:
         raise ValueError(ERR_K.format(k=k))
 
 
+def _families(bundle: ModelBundle) -> tuple[list[str], np.ndarray]:
+    """Family names in feature order and each feature's family index."""
+    fams: list[str] = []
+    index = []
+    for f in bundle.feature_names:
+        fam = feature_family(f)
+        if fam not in fams:
+            fams.append(fam)
+        index.append(fams.index(fam))
+    return fams, np.asarray(index, dtype=np.int64)
+
+
+def _kinds(bundle: ModelBundle, frame: pd.DataFrame) -> list[str]:
+    dictionary = (bundle.feature_spec or {}).get("dictionary", {}) or {}
+    out = []
+    for f in bundle.feature_names:
+        unit = str((dictionary.get(f) or {}).get("unit") or "")
+        is_flag = f in frame.columns and frame[f].dtype == bool
+        out.append(feature_kind(f, unit, is_flag=is_flag))
+    return out
+
+
+def absent_value(kind: str) -> float:
+    """The prepared-input value that means "none" for a presence kind."""
+    return np.nan if kind == GAP else 0.0
+
+
+def _presence_raises(
+    bundle: ModelBundle,
+    X: pd.DataFrame,
+    head: str,
+    rows: np.ndarray,
+    members: list[int],
+    kinds: list[str],
+) -> np.ndarray:
+    """For ``rows``: does the booster score fall when every member of the family is set to
+    "none"? (The presence, not the number, is then what raised it.)"""
+    Xr = X.iloc[rows].copy()
+    raw = bundle.boosters[head].predict(Xr, raw_score=True)
+    for j in members:
+        col = bundle.feature_names[j]
+        Xr[col] = Xr[col].astype("float64")
+        Xr[col] = absent_value(kinds[j])
+    cf = bundle.boosters[head].predict(Xr, raw_score=True)
+    return raw > cf
+
+
 def reasons_from_contributions(
-    bundle: ModelBundle, frame: pd.DataFrame, X: pd.DataFrame, phi: np.ndarray, *, k: int
+    bundle: ModelBundle,
+    frame: pd.DataFrame,
+    X: pd.DataFrame,
+    phi: np.ndarray,
+    *,
+    k: int,
+    head: str = "reoffend",
 ) -> pd.DataFrame:
-    """Reason-code frame from precomputed contributions ``phi`` (n, n_features)."""
-    idx, val = top_positive(phi, k)
+    """Reason-code frame from precomputed contributions ``phi`` (n, n_features) of ``head``.
+
+    Contributions are summed per family; a family is a candidate when its sum and its
+    strongest member's contribution are positive and, for a present value of a presence
+    kind, setting the family to "none" lowers the score. The top ``k`` candidates are the
+    reasons, each worded from its strongest member, with the family's summed contribution.
+    """
+    n, p = phi.shape
+    fams, fam_of = _families(bundle)
+    kinds = _kinds(bundle, frame)
+    onehot = np.zeros((p, len(fams)))
+    onehot[np.arange(p), fam_of] = 1.0
+    phi_fam = phi @ onehot
+    rep = np.zeros((n, len(fams)), dtype=np.int64)
+    rep_val = np.full((n, len(fams)), -np.inf)
+    for j in range(p):
+        f = fam_of[j]
+        better = phi[:, j] > rep_val[:, f]
+        rep[better, f] = j
+        rep_val[better, f] = phi[better, j]
+    valid = (phi_fam > 0) & (rep_val > 0)
+    for f in range(len(fams)):
+        members = [j for j in range(p) if fam_of[j] == f]
+        for j in members:
+            if kinds[j] not in PRESENCE_KINDS:
+                continue
+            rows = np.flatnonzero(valid[:, f] & (rep[:, f] == j))
+            if len(rows) == 0:
+                continue
+            values = X.iloc[rows][bundle.feature_names[j]].to_numpy(
+                dtype="float64", na_value=np.nan
+            )
+            absent = np.isnan(values) if kinds[j] == GAP else (values == 0) | np.isnan(values)
+            check = rows[~absent]
+            if len(check):
+                valid[check, f] = _presence_raises(bundle, X, head, check, members, kinds)
+    fam_idx, val = top_positive(np.where(valid, phi_fam, 0.0), k)
+    idx = np.where(fam_idx >= 0, np.take_along_axis(rep, np.maximum(fam_idx, 0), axis=1), -1)
     names = np.asarray(bundle.feature_names, dtype=object)
     makers = sentence_makers(bundle, frame)
     sentences = np.full(idx.shape, "", dtype=object)
@@ -325,10 +536,11 @@ def reason_codes(
     -------
     DataFrame indexed like ``frame`` with ``reason_1..k`` (sentences such as "3 recorded DA
     incidents in the last 90 days"), ``reason_feature_1..k`` (feature names) and
-    ``reason_contribution_1..k`` (TreeSHAP contribution to the log-odds score, > 0). Only
-    factors that raise the score are reasons; unused slots hold ``""`` and NaN.
+    ``reason_contribution_1..k`` (the family's summed TreeSHAP contribution to the log-odds
+    score, > 0). Only factors that raise the score are reasons, at most one per family;
+    unused slots hold ``""`` and NaN.
     """
     _check(bundle, head, k)
     X = bundle.prepare(frame)
     phi = contributions(bundle, X, head)[:, :-1]
-    return reasons_from_contributions(bundle, frame, X, phi, k=int(k))
+    return reasons_from_contributions(bundle, frame, X, phi, k=int(k), head=head)

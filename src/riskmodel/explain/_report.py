@@ -61,9 +61,12 @@ METHOD = {
     "sample": "computed on a random sample of the test period, not on every row",
     "reason_codes": (
         "the factors with the largest positive contribution (LightGBM's exact TreeSHAP, "
-        "pred_contrib) to a person's reoffending score, at most three, written from the "
-        "feature dictionary's sentence templates with the person's own value; factors that "
-        "lower the score are never reasons"
+        "pred_contrib) to a person's reoffending score, at most three; counts of the same "
+        "thing over nested windows are one family (contributions summed, one reason at most). "
+        "Where a value means presence or absence (a count, a harm total, a previous incident, "
+        "a flag) the reason states the presence or the absence, and a presence is a reason "
+        "only when setting the family to none lowers that person's score; factors that lower "
+        "the score are never reasons"
     ),
     "group_differences": (
         "mean absolute SHAP per feature within each group of each audit attribute; a feature "

@@ -30,6 +30,8 @@ _WHERE = {
     "PreparedData": "_data",
     "prepare_data": "_data",
     "Trained": "_fit",
+    "comparisons": "_report",
+    "verdict_counts": "_report",
     "fit_and_evaluate": "_fit",
     "HEAD_LABELS": "_heads",
     "HEAD_TRUTH": "_heads",
@@ -82,6 +84,8 @@ __all__ = [
     "train_experiment",
     "train_table",
     "verify_bundle",
+    "comparisons",
+    "verdict_counts",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -97,6 +101,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from riskmodel.models._data import PreparedData, prepare_data
     from riskmodel.models._fit import Trained, fit_and_evaluate
     from riskmodel.models._heads import HEAD_LABELS, HEAD_TRUTH
+    from riskmodel.models._report import comparisons, verdict_counts
     from riskmodel.models._run import (
         CHAMPION,
         ERR_NO_RUN,

@@ -7,7 +7,16 @@ from typing import Any
 
 import numpy as np
 
-from riskmodel.evaluation import HIGHER_IS_BETTER, capacity_curve, reliability_table
+from riskmodel.evaluation import (
+    BETTER,
+    HIGHER_IS_BETTER,
+    NO_CLEAR_DIFFERENCE,
+    VERDICTS,
+    WORSE,
+    capacity_curve,
+    reliability_table,
+    verdict,
+)
 from riskmodel.models._fit import MODEL_ORDER, Trained
 
 MODEL_LABELS = {
@@ -85,7 +94,7 @@ def _roc_figure(trained: Trained) -> str:
                 lw=1.6 if name == "model" else 1.1,
                 label=f"{name} ({auc:.3f})" if auc is not None else name,
             )
-        ax.plot([0, 1], [0, 1], ls=":", color="#999999", lw=1)
+        ax.plot([0, 1], [0, 1], ls=":", color="#999999", lw=1, label="chance")
         ax.set_title(f"{head}: ROC curve (AUC in brackets)")
         ax.set_xlabel("false positive rate")
         ax.set_ylabel("true positive rate")
@@ -93,7 +102,19 @@ def _roc_figure(trained: Trained) -> str:
     return _to_uri(fig, dpi=FIG_DPI)
 
 
-def _reliability_figure(trained: Trained, n_bins: int) -> str:
+def binomial_interval(k: np.ndarray, n: np.ndarray, level: float = 0.95) -> np.ndarray:
+    """Jeffreys interval of an observed rate ``k / n`` (scipy's beta quantiles), shape (2, len)."""
+    from scipy.stats import beta
+
+    k = np.asarray(k, dtype=float)
+    n = np.asarray(n, dtype=float)
+    a = (1 - level) / 2
+    lo = np.where(k > 0, beta.ppf(a, k + 0.5, n - k + 0.5), 0.0)
+    hi = np.where(k < n, beta.ppf(1 - a, k + 0.5, n - k + 0.5), 1.0)
+    return np.vstack([lo, hi])
+
+
+def _reliability_figure(trained: Trained, n_bins: int, level: float = 0.95) -> str:
     from riskmodel.reports import figure_to_data_uri as _to_uri
 
     plt = _plt()
@@ -108,23 +129,40 @@ def _reliability_figure(trained: Trained, n_bins: int) -> str:
             top = max(
                 top, float(np.nanmax(t["mean_predicted"])), float(np.nanmax(t["observed_rate"]))
             )
+            if name == "model":
+                ci = binomial_interval(t["observed_rate"] * t["n"], t["n"], level)
+                top = max(top, float(np.nanmax(ci[1])))
+                ax.errorbar(
+                    t["mean_predicted"],
+                    t["observed_rate"],
+                    yerr=np.abs(ci - t["observed_rate"]),
+                    marker="o",
+                    ms=4,
+                    capsize=3,
+                    color=COLOURS[name],
+                    lw=1.8,
+                    label=f"model ({round(level * 100)}% interval of each group's rate)",
+                    zorder=3,
+                )
+                continue
             ax.plot(
                 t["mean_predicted"],
                 t["observed_rate"],
                 marker="o",
-                ms=3.5,
+                ms=3,
                 color=COLOURS[name],
-                lw=1.6 if name == "model" else 1,
+                lw=0.9,
+                alpha=0.7,
                 label=name,
             )
         top = min(1.0, top * 1.08 + 0.01)
-        ax.plot([0, top], [0, top], ls=":", color="#999999", lw=1)
+        ax.plot([0, top], [0, top], ls=":", color="#999999", lw=1, label="perfect calibration")
         ax.set_xlim(0, top)
         ax.set_ylim(0, top)
         ax.set_title(f"{head}: reliability ({n_bins} equal-size groups)")
         ax.set_xlabel("mean predicted probability")
         ax.set_ylabel("observed rate")
-        ax.legend(fontsize=8, loc="upper left")
+        ax.legend(fontsize=7.5, loc="upper left")
     return _to_uri(fig, dpi=FIG_DPI)
 
 
@@ -147,7 +185,7 @@ def _capacity_figure(trained: Trained, points: int) -> str:
         axes[0].plot(ks, c["precision"], **style)
         axes[1].plot(ks, c["recall"], **style)
     for ax, what in zip(axes, ("precision", "recall"), strict=True):
-        ax.axvline(trained.k, color="#333333", ls="--", lw=1)
+        ax.axvline(trained.k, color="#333333", ls="--", lw=1, label=f"capacity k = {trained.k}")
         ax.set_xlabel("people listed (k)")
         ax.set_ylabel(f"{what} in top k")
         ax.set_title(f"reoffend: {what} in the top k (dashed: k = {trained.k})", fontsize=10)
@@ -170,7 +208,7 @@ def _harm_figure(trained: Trained, points: int) -> str | None:
         ax.plot(
             ks, c["harm_share"], color=COLOURS[name], lw=1.6 if name == "model" else 1.0, label=name
         )
-    ax.axvline(trained.k, color="#333333", ls="--", lw=1)
+    ax.axvline(trained.k, color="#333333", ls="--", lw=1, label=f"capacity k = {trained.k}")
     ax.set_xlabel("people ranked highest by severity risk (k)")
     ax.set_ylabel("share of all harm days in the next 12 months")
     ax.set_title("severe: harm captured by the top k")
@@ -188,81 +226,285 @@ def _ci(v: Any, digits: int = 3) -> str:
     return f"{v[0]:.{digits}f} to {v[1]:.{digits}f}"
 
 
-def _compare(m: dict[str, Any], head: str, metric: str, other: str) -> dict[str, Any] | None:
-    a = m.get(f"test.{head}.{metric}.model")
-    b = m.get(f"test.{head}.{metric}.{other}")
-    if a is None or b is None:
-        return None
-    gain = m.get(f"test.{head}.{metric}_gain.{other}")
-    gci = m.get(f"test.{head}.{metric}_gain_ci.{other}")
-    higher = HIGHER_IS_BETTER[metric]
-    if gci and gci[0] is not None:
-        lo, hi = gci
-        if (lo > 0 and higher) or (hi < 0 and not higher):
-            verdict = "better"
-        elif (hi < 0 and higher) or (lo > 0 and not higher):
-            verdict = "worse"
-        else:
-            verdict = "not clearly different"
-    else:
-        verdict = "better" if (a > b) == higher else "worse"
-    than = {"better": "better than", "worse": "worse than"}.get(
-        verdict, "not clearly different from"
+# --- calibration: slope and intercept with intervals ---------------------------------------------
+#: calibration rows reported (period prefix in metrics.json, words)
+CAL_PERIODS = {"test": "test period", "person_disjoint": "people not seen in training"}
+ERR_CAL_LENGTHS = "calibration_fit: y, p and weights must have the same length, got {lens}"
+
+
+def _logit_clip(p: np.ndarray) -> np.ndarray:
+    p = np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+def calibration_fit(
+    y: np.ndarray, p: np.ndarray, weights: np.ndarray | None = None
+) -> tuple[float, float]:
+    """``(slope, intercept)`` of a probability's calibration on outcomes ``y``.
+
+    The slope is the coefficient of a logistic regression of ``y`` on ``logit(p)`` (1: the spread
+    of the probabilities is right; below 1: too extreme; above 1: too timid). The intercept is
+    calibration-in-the-large: the constant ``a`` of a logistic fit with ``logit(p)`` as a fixed
+    offset (0: the average is right; above 0: risk under-stated; below 0: over-stated).
+    Returns NaN for both when ``y`` has one class only.
+    """
+    from scipy.optimize import brentq
+    from scipy.special import expit
+    from sklearn.linear_model import LogisticRegression
+
+    y = np.asarray(y, dtype=float)
+    x = _logit_clip(p)
+    w = np.ones_like(y) if weights is None else np.asarray(weights, dtype=float)
+    if not (len(y) == len(x) == len(w)):
+        raise ValueError(ERR_CAL_LENGTHS.format(lens=[len(y), len(x), len(w)]))
+    keep = w > 0
+    y, x, w = y[keep], x[keep], w[keep]
+    if len(y) == 0 or y.min() == y.max():
+        return float("nan"), float("nan")
+    fit = LogisticRegression(C=np.inf, max_iter=200, tol=1e-8)
+    fit.fit(x[:, None], y.astype(int), sample_weight=w)
+    slope = float(fit.coef_[0, 0])
+
+    def score(a: float) -> float:  # derivative of the log-likelihood in the offset model
+        return float(np.sum(w * (y - expit(a + x))))
+
+    intercept = float(brentq(score, -20.0, 20.0, xtol=1e-10))
+    return slope, intercept
+
+
+def calibration_metrics(trained: Trained, experiment: Any) -> dict[str, Any]:
+    """``<period>.<head>.calibration_slope.model`` / ``calibration_intercept`` and their ``_ci``,
+    for the test period and for people not seen in training, bootstrapped like every other
+    interval in ``metrics.json`` (same unit, own named random stream)."""
+    from riskmodel.evaluation import percentile_interval, replicate_weights
+    from riskmodel.provenance import rng
+
+    ev = experiment.evaluation
+    out: dict[str, Any] = {}
+    unseen = ~np.asarray(trained.split.seen_in_fitting, dtype=bool)
+    pid = trained.predictions["person_id"].to_numpy()
+    for period in CAL_PERIODS:
+        rows = np.ones(len(pid), bool) if period == "test" else unseen
+        if rows.sum() == 0:
+            continue
+        for head in ("reoffend", "severe"):
+            y = _y(trained, head)[rows]
+            p = trained.scores["test"][head]["model"].proba[rows]
+            slope, intercept = calibration_fit(y, p)
+            key = f"{period}.{head}.calibration_{{}}.model"
+            out[key.format("slope")] = None if np.isnan(slope) else slope
+            out[key.format("intercept")] = None if np.isnan(intercept) else intercept
+            if ev.n_boot <= 0:
+                continue
+            reps = []
+            for W in replicate_weights(
+                len(y),
+                ev.n_boot,
+                rng(experiment.seed, f"bootstrap.calibration.{period}.{head}"),
+                unit=ev.bootstrap_unit,
+                groups=pid[rows] if ev.bootstrap_unit == "person" else None,
+            ):
+                reps += [calibration_fit(y, p, w) for w in W]
+            arr = np.asarray(reps, dtype=float)
+            for j, what in enumerate(("slope", "intercept")):
+                vals = arr[:, j][~np.isnan(arr[:, j])]
+                out[f"{period}.{head}.calibration_{what}_ci.model"] = (
+                    percentile_interval(vals, ev.ci_level) if len(vals) else None
+                )
+    return out
+
+
+# --- comparisons: one rule, all shown ------------------------------------------------------------
+#: the periods every comparison is made on, in report order
+PERIODS = {"test": "test period", "person_disjoint": "people not seen in training"}
+#: metric words for the comparison sentences (the metrics with a paired interval)
+GAIN_WORDS = {
+    "auc": "AUC",
+    "average_precision": "average precision",
+    "recall_top_k": "recall in the top k",
+    "harm_share_top_k": "harm share in the top k",
+    "brier": "Brier score",
+}
+#: baselines compared in the plain-words list (the oracle is the ceiling, not a competitor)
+CEILING = "oracle"
+
+
+def comparisons(m: dict[str, Any], models_by_head: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """Every model-vs-baseline comparison with a paired interval, each with its verdict.
+
+    One row per period x head x baseline x metric, in report order; the verdict comes from
+    :func:`riskmodel.evaluation.verdict` on the paired interval and nothing else.
+    """
+    rows = []
+    for period, period_words in PERIODS.items():
+        for head, models in models_by_head.items():
+            for other in models:
+                if other == "model":
+                    continue
+                for metric in GAIN_WORDS:
+                    gain = m.get(f"{period}.{head}.{metric}_gain.{other}")
+                    if gain is None:
+                        continue
+                    ci = m.get(f"{period}.{head}.{metric}_gain_ci.{other}") or [None, None]
+                    rows.append(
+                        {
+                            "period": period,
+                            "period_words": period_words,
+                            "head": head,
+                            "other": other,
+                            "metric": metric,
+                            "metric_words": GAIN_WORDS[metric],
+                            "model_value": m.get(f"{period}.{head}.{metric}.model"),
+                            "other_value": m.get(f"{period}.{head}.{metric}.{other}"),
+                            "gain": gain,
+                            "gain_ci": ci,
+                            "verdict": verdict(
+                                ci[0], ci[1], higher_is_better=HIGHER_IS_BETTER[metric]
+                            ),
+                        }
+                    )
+    return rows
+
+
+def _decimals(*values: float) -> int:
+    """Decimals that show the first two significant digits of the smallest non-zero value
+    (at least 3, at most 6), so a tiny difference or interval end never reads as zero."""
+    small = [abs(v) for v in values if v is not None and v == v and v != 0]
+    if not small or min(small) >= 0.01:
+        return 3
+    return int(min(6, max(3, -np.floor(np.log10(min(small))) + 1)))
+
+
+def _diff(v: float) -> str:
+    """A signed difference; tiny ones keep enough digits not to read as zero."""
+    return f"{v:+.{_decimals(v)}f}"
+
+
+def _diff_ci(ci: Any) -> str:
+    if not ci or ci[0] is None:
+        return ""
+    d = _decimals(*ci)
+    return f"{ci[0]:.{d}f} to {ci[1]:.{d}f}"
+
+
+def _cmp_text(c: dict[str, Any]) -> str:
+    return (
+        f"{MODEL_LABELS.get(c['other'], c['other'])} ({_fmt(c['model_value'])} vs "
+        f"{_fmt(c['other_value'])}, difference {_diff(c['gain'])}, interval "
+        f"{_diff_ci(c['gain_ci'])})"
     )
-    return {
-        "than": than,
-        "model": a,
-        "model_ci": m.get(f"test.{head}.{metric}_ci.model"),
-        "other": b,
-        "other_ci": m.get(f"test.{head}.{metric}_ci.{other}"),
-        "gain": gain,
-        "gain_ci": gci,
-        "verdict": verdict,
-    }
+
+
+def comparison_sentences(rows: list[dict[str, Any]]) -> list[str]:
+    """One finding per period x head x metric: the baselines the model is worse than, better
+    than, and not clearly different from. Every row of ``rows`` appears exactly once."""
+    out = []
+    keys: list[tuple[str, str, str]] = []
+    for r in rows:
+        key = (r["period"], r["head"], r["metric"])
+        if key not in keys:
+            keys.append(key)
+    for period, head, metric in keys:
+        group = [r for r in rows if (r["period"], r["head"], r["metric"]) == (period, head, metric)]
+        first = group[0]
+        parts = []
+        for v, words in (
+            (WORSE, "<strong>worse</strong> than"),
+            (BETTER, "<strong>better</strong> than"),
+            (NO_CLEAR_DIFFERENCE, "not clearly different from"),
+        ):
+            these = [r for r in group if r["verdict"] == v]
+            if these:
+                parts.append(f"<li>{words}: " + "; ".join(_cmp_text(r) for r in these) + ".</li>")
+        out.append(
+            f"{_capitalise(first['period_words'])}, {head} head, {first['metric_words']}: "
+            f"the model is<ul>" + "".join(parts) + "</ul>"
+        )
+    return out
+
+
+def _capitalise(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def verdict_counts(rows: list[dict[str, Any]]) -> dict[str, int]:
+    return {v: sum(r["verdict"] == v for r in rows) for v in VERDICTS}
+
+
+def calibration_sentences(m: dict[str, Any]) -> list[str]:
+    """Calibration in the words a reader needs: slope and intercept with intervals, each judged by
+    whether its interval reaches the ideal value (1 and 0), and ECE beside a constant's ECE."""
+    out = []
+    for period, words in CAL_PERIODS.items():
+        for head in ("reoffend", "severe"):
+            s = m.get(f"{period}.{head}.calibration_slope.model")
+            a = m.get(f"{period}.{head}.calibration_intercept.model")
+            if s is None or a is None:
+                continue
+            s_ci = m.get(f"{period}.{head}.calibration_slope_ci.model") or [None, None]
+            a_ci = m.get(f"{period}.{head}.calibration_intercept_ci.model") or [None, None]
+            s_lo = None if s_ci[0] is None else s_ci[0] - 1
+            s_hi = None if s_ci[1] is None else s_ci[1] - 1
+            slope_v = verdict(s_lo, s_hi)  # "better": above 1; "worse": below 1
+            slope_words = {
+                BETTER: "above 1: the probabilities are too timid (real risks are more spread out)",
+                WORSE: "below 1: the probabilities are too extreme (high ones too high, low ones "
+                "too low)",
+                NO_CLEAR_DIFFERENCE: "its interval reaches 1: no clear sign that the spread is wrong",
+            }[slope_v]
+            int_v = verdict(a_ci[0], a_ci[1])  # "better": above 0
+            int_words = {
+                BETTER: "above 0: on average the model <strong>under-states</strong> risk",
+                WORSE: "below 0: on average the model <strong>over-states</strong> risk",
+                NO_CLEAR_DIFFERENCE: "its interval reaches 0: no clear sign the average is off",
+            }[int_v]
+            out.append(
+                f"{_capitalise(words)}, {head} head: calibration slope {_fmt(s, 2)} "
+                f"({_ci(s_ci, 2)}), {slope_words}; calibration intercept {_fmt(a, 2)} "
+                f"({_ci(a_ci, 2)}), {int_words}."
+            )
+    for head in ("reoffend", "severe"):
+        ece = m.get(f"test.{head}.ece.model")
+        const = m.get(f"test.{head}.ece.base_rate")
+        if ece is not None and const is not None:
+            out.append(
+                f"Calibration error (ECE) of the {head} head on the test period is {_fmt(ece)} "
+                f"({_ci(m.get(f'test.{head}.ece_ci.model'))}); a constant that gives everyone the "
+                f"training base rate scores {_fmt(const)}. A low ECE alone does not make a model "
+                "useful (the constant ranks nobody), so read it with the slope, the intercept and "
+                "the reliability plot below."
+            )
+    return out
 
 
 def summary_sentences(trained: Trained, level: float) -> list[str]:
-    """The plain-language findings that open the report."""
+    """The plain-language findings that open the report.
+
+    Every comparison on AUC (both heads, the test period and people not seen in training) is a
+    sentence; then the count of all comparisons by verdict and every one that is worse.
+    """
     m = trained.metrics
-    pct = f"{round(level * 100)}%"
-    out: list[str] = []
-    c = _compare(m, "reoffend", "auc", "rfg") or _compare(m, "reoffend", "auc", "decile_score")
-    ref = "the RFG score" if _compare(m, "reoffend", "auc", "rfg") else "the COMPAS decile score"
-    if c:
-        s = (
-            f"Ranking people by their chance of {HEAD_WORDS['reoffend']}, the model is "
-            f"<strong>{c['than']}</strong> {ref}: AUC {_fmt(c['model'])} "
-            f"({pct} interval {_ci(c['model_ci'])}) against {_fmt(c['other'])} "
-            f"({_ci(c['other_ci'])})"
-        )
-        if c["gain"] is not None:
-            s += f", a difference of {c['gain']:+.3f} ({_ci(c['gain_ci'])}, paired bootstrap)"
-        out.append(s + ".")
-    for other, words in (
-        ("logistic", "a logistic regression on the same features"),
-        ("logistic_age_priors", "a logistic regression on age and prior DA count only"),
-    ):
-        c = _compare(m, "reoffend", "auc", other)
-        if c:
-            out.append(
-                f"Compared with {words}, the model is {c['verdict']}: AUC {_fmt(c['model'])} vs "
-                f"{_fmt(c['other'])} (difference {c['gain']:+.3f}, {_ci(c['gain_ci'])})."
+    rows = comparisons(m, {h: trained.models(h) for h in ("reoffend", "severe")})
+    out = comparison_sentences([r for r in rows if r["metric"] == "auc"])
+    counts = verdict_counts(rows)
+    worse = [r for r in rows if r["verdict"] == WORSE]
+    s = (
+        f"Across all {len(rows)} comparisons with a paired interval (every baseline, "
+        f"{len(GAIN_WORDS)} metrics, both heads, both periods): {counts[BETTER]} better, "
+        f"{counts[WORSE]} worse, {counts[NO_CLEAR_DIFFERENCE]} no clear difference."
+    )
+    if worse:
+        s += (
+            " Where the model is <strong>worse</strong>: "
+            + "; ".join(
+                f"{r['period_words']}, {r['head']} head, {r['metric_words']}: worse than "
+                f"{MODEL_LABELS.get(r['other'], r['other'])} (difference {_diff(r['gain'])}, "
+                f"{_diff_ci(r['gain_ci'])})"
+                for r in worse
             )
-    c = _compare(m, "reoffend", "auc", "oracle")
-    if c:
-        out.append(
-            f"The best any model could do on this synthetic world (the oracle, which knows the "
-            f"true probabilities) reaches AUC {_fmt(c['other'])}; the model is "
-            f"{-c['gain']:.3f} below it."
+            + "."
         )
-    ece = m.get("test.reoffend.ece.model")
-    if ece is not None:
-        good = "well calibrated" if ece <= 0.02 else "not well calibrated"
-        out.append(
-            f"The model's probabilities are {good}: on average predicted and observed rates "
-            f"differ by {ece * 100:.1f} percentage points (ECE {_fmt(ece)}, "
-            f"{_ci(m.get('test.reoffend.ece_ci.model'))})."
-        )
+    out.append(s)
     p_model = m.get("test.reoffend.precision_top_k.model")
     p_rfg = m.get("test.reoffend.precision_top_k.rfg")
     if p_model is not None:
@@ -273,28 +515,13 @@ def summary_sentences(trained: Trained, level: float) -> list[str]:
         if p_rfg is not None:
             s += f", against {p_rfg * 100:.0f}% of the RFG score's top {trained.k}"
         out.append(s + ".")
-    c = _compare(m, "severe", "auc", "rfg") or _compare(m, "severe", "auc", "decile_score")
-    h = _compare(m, "severe", "harm_share_top_k", "rfg")
-    if c:
-        s = (
-            f"For severe reoffending (rare: {m.get('base_rate.test.severe', 0) * 100:.1f}% of "
-            f"test rows) the severity head is {c['than']} {ref} at ranking (AUC "
-            f"{_fmt(c['model'])} vs {_fmt(c['other'])})"
-        )
-        if h:
-            s += (
-                f"; its top {trained.k} hold {h['model'] * 100:.0f}% of all harm days against "
-                f"{h['other'] * 100:.0f}% for RFG's top {trained.k} (paired difference "
-                f"{h['gain']:+.3f}, {_ci(h['gain_ci'])}: {h['verdict']})"
-            )
-        out.append(s + ".")
+    out += calibration_sentences(m)
     share = m.get("person_disjoint.share_test_rows_seen_in_fitting")
-    pd_auc = m.get("person_disjoint.reoffend.auc.model")
-    if share is not None and pd_auc is not None:
+    if share is not None:
         out.append(
-            f"{share * 100:.0f}% of test rows belong to people who also appear in the training "
-            f"or validation periods; on the other {m['person_disjoint.n']} rows (people the model "
-            f"never saw) its AUC is {_fmt(pd_auc)} ({_ci(m.get('person_disjoint.reoffend.auc_ci.model'))})."
+            f"{share * 100:.0f}% of test rows (index events) belong to people who also appear in "
+            f"the training or validation periods; the comparisons on people not seen in training "
+            f"use the other {m['person_disjoint.n']} index events."
         )
     return out
 
@@ -360,9 +587,23 @@ def build_context(trained: Trained, *, info: dict[str, Any], experiment: Any) ->
         "experiment": experiment,
         "info": info,
         "summary": summary_sentences(trained, ev.ci_level),
+        "comparisons": comparisons(m, models_by_head),
+        "calibration": [
+            {
+                "period": words,
+                "head": head,
+                "slope": m.get(f"{period}.{head}.calibration_slope.model"),
+                "slope_ci": m.get(f"{period}.{head}.calibration_slope_ci.model"),
+                "intercept": m.get(f"{period}.{head}.calibration_intercept.model"),
+                "intercept_ci": m.get(f"{period}.{head}.calibration_intercept_ci.model"),
+            }
+            for period, words in CAL_PERIODS.items()
+            for head in ("reoffend", "severe")
+            if m.get(f"{period}.{head}.calibration_slope.model") is not None
+        ],
         "figures": {
             "roc": _roc_figure(trained),
-            "reliability": _reliability_figure(trained, ev.ece_bins),
+            "reliability": _reliability_figure(trained, ev.ece_bins, ev.ci_level),
             "capacity": _capacity_figure(trained, ev.curve_points),
             "harm": _harm_figure(trained, ev.curve_points),
         },
@@ -396,6 +637,7 @@ def write_training_report(
     from riskmodel.notice import PERMITTED_USE_NOTICE
     from riskmodel.reports import render_html
 
+    trained.metrics.update(calibration_metrics(trained, experiment))
     ctx = build_context(trained, info=info, experiment=experiment)
     html = render_html("train_report.html.j2", version=version, **ctx)
     html_path = write_text(html, run_dir / "report.html")

@@ -24,6 +24,7 @@ STEPS = (
     "fairness audit",
     "explanations and model card",
     "score the latest cohort into an eligibility list",
+    "index of the run's reports and the panel pack (PDF)",
 )
 STEPS_COUNT = len(STEPS)
 
@@ -129,8 +130,24 @@ def run_pipeline(
         outputs["eligibility summary"] = eligibility_dir / "summary.html"
         headline_counts = getattr(scored, "counts", None)
 
+    from riskmodel.pipeline._pack import write_run_index
+
+    front = timed(
+        STEPS[6],
+        lambda: write_run_index(
+            run.dir,
+            summary_html=outputs.get("eligibility summary"),
+            pdf=True,
+        ),
+    )
+    outputs["index"] = front.index
+    if front.pack_pdf is not None:
+        outputs["panel pack"] = front.pack_pdf
+
     m = trained.metrics
     headline = {k: m[k] for k in HEADLINE if k in m}
     if headline_counts:
         headline["eligibility.counts"] = headline_counts
+    if front.warnings:  # e.g. no Chromium: the PDF was skipped, said here rather than hidden
+        headline["warnings"] = " ".join(front.warnings)
     return PipelineResult(run.id, run.dir, eligibility_dir, outputs, headline, timings)

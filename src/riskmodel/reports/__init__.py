@@ -10,6 +10,7 @@ from riskmodel._lazy import lazy_exports
 #: name); loaded on first use, so ``riskmodel --help`` and config loading stay light
 _WHERE = {
     "figure_to_data_uri": "_render",
+    "markdown_to_html": "_render",
     "render_html": "_render",
     "write_report": "_render",
     "format_ci": "_render:_ci",
@@ -22,6 +23,7 @@ __all__ = [
     "format_ci",
     "format_number",
     "format_percent",
+    "markdown_to_html",
     "render_html",
     "write_report",
 ]
@@ -38,6 +40,7 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from riskmodel.reports._render import (
         figure_to_data_uri,
+        markdown_to_html,
         render_html,
         write_report,
     )

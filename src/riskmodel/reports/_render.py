@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from riskmodel.data import write_json, write_text
 from riskmodel.notice import PERMITTED_PURPOSE, PERMITTED_USE_NOTICE, PROHIBITED_USES
@@ -84,3 +85,10 @@ def write_report(
     json_path = write_json(payload, out_dir / f"{stem}.json")
     html_path = write_text(render_html(template, data=payload, **context), out_dir / f"{stem}.html")
     return html_path, json_path
+
+
+def markdown_to_html(text: str) -> Markup:
+    """CommonMark with tables to HTML; raw HTML in the text is escaped, links are not made."""
+    from markdown_it import MarkdownIt
+
+    return Markup(MarkdownIt("commonmark", {"html": False}).enable("table").render(text))

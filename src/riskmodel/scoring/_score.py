@@ -507,7 +507,9 @@ def score_cohort(
 
         logged = tx.record_completed()
         warnings = [*tx.recovered, *_warnings(result, cohort_in, eff_rule)]
-        payload = _summary_payload(result, cohort_in, eff_rule, model_info, entry, warnings)
+        payload = _summary_payload(
+            result, cohort_in, eff_rule, model_info, entry, warnings, bundle=bundle
+        )
         payload["audit"] = {
             "log": str(tx.log.path),
             "seq": logged["seq"],
@@ -556,8 +558,11 @@ def _summary_payload(
     model_info: dict[str, Any],
     entry: dict[str, Any],
     warnings: list[str],
+    *,
+    bundle: Any,
 ) -> dict[str, Any]:
     from riskmodel.scoring._summary import (
+        coordinator_figures,
         not_listed_breakdown,
         rejection_reasons,
         selection_rates,
@@ -575,6 +580,9 @@ def _summary_payload(
         "not_listed_breakdown": not_listed_breakdown(result.scored),
         "rejection_reasons": rejection_reasons(cohort_in.rejects),
         "selection_rates": selection_rates(result.scored, min_cell=rule.min_cell),
+        "coordinator": coordinator_figures(
+            result.scored, model_info=model_info, bundle=bundle, min_cell=rule.min_cell
+        ),
         "rule": rule.model_dump(mode="json"),
         "areas": _area_notes(result.scored, rule),
         "warnings": warnings,
