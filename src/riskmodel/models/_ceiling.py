@@ -32,9 +32,9 @@ from riskmodel.provenance import rng
 # flexible but regularised: the target is smooth and nearly noise-free, so deeper trees and
 # smaller leaves than the heads' defaults; early stopping on held-out people picks the size
 CEILING_PARAMS: dict[str, Any] = {
-    "learning_rate": 0.05,
+    "learning_rate": 0.08,
     "num_leaves": 63,
-    "min_child_samples": 40,
+    "min_child_samples": 50,
     "feature_fraction": 0.9,
     "bagging_fraction": 0.8,
     "bagging_freq": 1,
@@ -107,8 +107,8 @@ def fit_ceiling(
     *,
     seed: int,
     num_threads: int = 1,
-    num_boost_round: int = 3000,
-    early_stopping_rounds: int = 100,
+    num_boost_round: int = 1500,
+    early_stopping_rounds: int = 50,
     params: Mapping[str, Any] | None = None,
 ) -> CeilingModel:
     """Fit ``E[target | features]`` on ``frame`` (a larger world's rows).
