@@ -79,7 +79,9 @@ def paired_comparison(
     kk = float(k if k is not None else max(1, round(0.05 * n)))
     arrays = {name: np.asarray(s, dtype=float) for name, s in scores.items()}
     point = {name: _metrics(y, s, None, metrics, kk) for name, s in arrays.items()}
-    reps: dict[str, dict[str, list[np.ndarray]]] = {name: {m: [] for m in metrics} for name in arrays}
+    reps: dict[str, dict[str, list[np.ndarray]]] = {
+        name: {m: [] for m in metrics} for name in arrays
+    }
     if n_boot > 0 and n > 0:
         for W in replicate_weights(n, n_boot, generator, unit="person", groups=np.asarray(groups)):
             for name, s in arrays.items():
