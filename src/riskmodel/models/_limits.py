@@ -228,6 +228,7 @@ def run_limits(
         if k.startswith(("test.reoffend.auc", "test.severe.auc")) and "gain" not in k
     }
     out = Path(out_dir) if out_dir else run.dir
+    result["run_dir"] = str(out)
     from riskmodel.models._limits_report import write_limits_report
 
     say(f"writing {out / 'limits.html'}")

@@ -49,6 +49,7 @@ def paired_comparison(
     ci_level: float = 0.95,
     generator: np.random.Generator,
     k: float | None = None,
+    keep_replicates: bool = False,
 ) -> dict[str, Any]:
     """Point values, intervals and paired differences of several scores of the same rows.
 
@@ -59,6 +60,8 @@ def paired_comparison(
     groups : person id per row; replicates resample people
     pairs : difference name -> (a, b): the difference ``a - b`` of every metric, paired
     k : list length for top-k metrics (default 5% of the rows)
+    keep_replicates : also return every replicate's value (``"replicates": {metric: {name: array}}``),
+        e.g. to difference two independently resampled runs
 
     Returns
     -------
@@ -102,6 +105,8 @@ def paired_comparison(
             ci = percentile_interval(flat[a][m] - flat[b][m], ci_level)
             out["diff_ci"][pair][m] = ci
             out["verdict"][pair][m] = verdict(*ci, higher_is_better=HIGHER_IS_BETTER[m])
+    if keep_replicates:
+        out["replicates"] = {m: {name: flat[name][m] for name in arrays} for m in metrics}
     out["n_rows"] = n
     out["n_people"] = int(len(np.unique(np.asarray(groups).astype(str))))
     out["n_boot"] = n_boot
