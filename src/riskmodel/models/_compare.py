@@ -72,6 +72,12 @@ def _shared(a: Any, b: Any) -> bool:
     return common >= SHARED_MIN * max(len(ea), len(eb))
 
 
+def _people_key(groups: np.ndarray) -> str:
+    import hashlib
+
+    return hashlib.sha256("\n".join(np.unique(groups)).encode()).hexdigest()[:16]
+
+
 def _run_label(run: Any) -> str:
     return f"{run.experiment.name} ({run.id[:8]})"
 
@@ -156,7 +162,9 @@ def compare_runs(
                 metrics=("auc",),
                 n_boot=n_boot,
                 ci_level=ci_level,
-                generator=rng(seed, f"compare.{i}.true"),
+                # keyed by the test people: two runs of the same people draw the same resamples,
+                # so their difference is paired; runs of different people stay independent
+                generator=rng(seed, f"compare.true.{_people_key(groups)}"),
                 keep_replicates=True,
             )
             rep_entry["true_outcome"] = res.pop("replicates")
