@@ -37,8 +37,10 @@ class _Steps:
         return self.bar.__exit__(*exc)
 
     def __call__(self, msg: str) -> None:
-        self.bar.update(self.task, description=msg[:70], advance=1)
-        self.bar.console.log(msg)
+        from rich.markup import escape
+
+        self.bar.update(self.task, description=escape(msg[:70]), advance=1)
+        self.bar.console.log(escape(msg))
 
 
 def register(app: typer.Typer) -> None:
