@@ -149,40 +149,62 @@ def _curve_figure(learning: dict[str, Any]) -> str:
     return figure_to_data_uri(fig, dpi=FIG_DPI)
 
 
+def _iv(p: Any) -> str:
+    if not p or p[0] is None:
+        return "no interval"
+    return f"interval {p[0]:.3f} to {p[1]:.3f}"
+
+
 def _sentences(result: dict[str, Any]) -> list[str]:
     out = []
     for head, h in result["ceiling"]["heads"].items():
-        v, w, d = h["value"]["auc"], h["verdict"], h["diff"]
+        v, w, d, ci = h["value"]["auc"], h["verdict"], h["diff"], h["diff_ci"]
         gap = d["oracle_gap"]["auc"]
         info, learn = d["information_gap"]["auc"], d["learning_gap"]["auc"]
         if None in (gap, info, learn, v["model"], v["ceiling"], v["oracle"]):
             continue
-        share = info / gap if gap and gap > 0 else None
+        i_iv, l_iv = _iv(ci["information_gap"]["auc"]), _iv(ci["learning_gap"]["auc"])
         s = (
-            f"{head.capitalize()} head: the model's AUC is {v['model']:.3f}, the ceiling of the "
-            f"records {v['ceiling']:.3f} and the oracle {v['oracle']:.3f}. "
+            f"{head.capitalize()} head: AUC of the model {v['model']:.3f}, of the ceiling of the "
+            f"records {v['ceiling']:.3f}, of the oracle {v['oracle']:.3f}. "
         )
         if w["information_gap"]["auc"] == BETTER:
             s += (
-                f"The oracle is better than the ceiling (information gap {info:.3f}): the records "
-                "lack information no model of them can recover. "
+                f"The oracle is better than the ceiling (information gap {info:.3f}, {i_iv}): the "
+                "records lack information that no model of them can recover. "
             )
         else:
             s += (
-                f"No clear difference between oracle and ceiling (information gap {info:.3f}): "
-                "on this evidence the records hold what the oracle knows. "
+                f"No clear difference between oracle and ceiling (information gap {info:.3f}, "
+                f"{i_iv}): this test period cannot show information missing from the records. "
             )
         if w["learning_gap"]["auc"] == BETTER:
-            s += f"The ceiling is better than the model (learning gap {learn:.3f}): a better "
-            s += "model, more data or tuning could still gain."
+            s += (
+                f"The ceiling is better than the model (learning gap {learn:.3f}, {l_iv}): a "
+                "better model, more data or tuning could still gain."
+            )
         elif w["learning_gap"]["auc"] == WORSE:
-            s += f"The model is better than the estimated ceiling (learning gap {learn:.3f}): the "
-            s += "ceiling estimate itself falls short (its world is too small or its fit too coarse)."
+            s += (
+                f"The model is better than the estimated ceiling (learning gap {learn:.3f}, "
+                f"{l_iv}): the ceiling estimate falls short (its world is too small or its fit "
+                "too coarse), so the information gap is overstated."
+            )
         else:
-            s += f"No clear difference between ceiling and model (learning gap {learn:.3f}): "
-            s += "better learning from the same records has little left to gain."
-        if share is not None and 0 <= share <= 1.5:
-            s += f" The information gap is {share:.0%} of the distance from model to oracle."
+            s += (
+                f"No clear difference between ceiling and model (learning gap {learn:.3f}, "
+                f"{l_iv}): this test period cannot show room for better learning from the same "
+                "records."
+            )
+        if gap > 0 and 0 <= info / gap <= 1:
+            s += f" The information gap is {info / gap:.0%} of the distance from model to oracle."
+        b2 = d.get("beyond_two_features", {}).get("auc")
+        if b2 is not None:
+            word = w["beyond_two_features"]["auc"]
+            s += (
+                f" At best, the other features add {b2:.3f} AUC over age and prior DA count "
+                f"({_iv(ci['beyond_two_features']['auc'])}; full ceiling vs age + priors "
+                f"ceiling: {word})."
+            )
         out.append(s)
     return out
 
