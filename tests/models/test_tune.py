@@ -76,3 +76,41 @@ def test_search_is_logged_to_mlflow(small_table, isolated_project):
         [t["value"] for t in r["heads"]["reoffend"]["trials"]]
     )
     assert info["tags"]["seed"] == str(exp.seed)
+
+
+def test_training_keeps_fixed_parameters_unless_the_experiment_asks(small_table):
+    from riskmodel.config import load_experiment
+    from riskmodel.models import fit_and_evaluate
+    from riskmodel.paths import experiments_dir
+
+    # every shipped experiment (make run: baseline) trains with the fixed parameters
+    assert load_experiment(experiments_dir() / "baseline.yaml").train.tuning is None
+    frame, spec = small_table
+    heads = {"num_boost_round": 60, "early_stopping_rounds": 10}
+    fixed = fit_and_evaluate(frame, spec, fixture_experiment(train={"reoffend": heads}))
+    assert not any(k.startswith("tuning.") for k in fixed.metrics)
+    assert fixed.heads["reoffend"].params["num_leaves"] == 31
+    exp = fixture_experiment(
+        train={"reoffend": heads, "tuning": {"n_trials": 2, "seed": 4, "heads": ["reoffend"]}}
+    )
+    tuned = fit_and_evaluate(frame, spec, exp)
+    chosen = {
+        k.rsplit(".", 1)[1]: v
+        for k, v in tuned.metrics.items()
+        if k.startswith("tuning.reoffend.chosen.")
+    }
+    # the head was trained with the chosen settings, which the same search reproduces
+    for name, value in chosen.items():
+        assert tuned.heads["reoffend"].params[name] == value
+    again = _run(small_table, n_trials=2, seed=4)
+    assert chosen == again["heads"]["reoffend"]["chosen"]
+    assert len(tuned.metrics["tuning.reoffend.trial_validation_log_loss"]) == 2
+    assert not any(k.startswith("tuning.severe") for k in tuned.metrics)
+
+
+def test_tuning_config_errors_name_the_key():
+    from riskmodel.config import ConfigError, validate_mapping
+    from riskmodel.models import TrainConfig
+
+    with pytest.raises(ConfigError, match="tuning.heads"):
+        validate_mapping({"tuning": {"heads": ["violent"]}}, TrainConfig, source="x.yaml")

@@ -19,9 +19,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import Field
 
-from riskmodel._base import StrictModel
+from riskmodel.models._tune_config import TuningConfig
 
 Progress = Callable[[str], None]
 
@@ -33,28 +32,6 @@ SEARCH_SPACE: dict[str, tuple[float, float, bool, bool]] = {
     "feature_fraction": (0.4, 1.0, False, False),
     "lambda_l2": (0.01, 100.0, True, False),
 }
-
-ERR_UNKNOWN_HEAD = "tuning.heads: unknown head(s) {bad}; the heads are reoffend and severe"
-
-
-class TuningConfig(StrictModel):
-    """``train.tuning``: choose the heads' settings on the validation period before training.
-
-    Parameters
-    ----------
-    n_trials : the fixed budget (trials per head)
-    seed : seed of the TPE sampler (same seed, same chosen parameters)
-    heads : which heads to tune
-    """
-
-    n_trials: int = Field(default=20, ge=1, le=1000)
-    seed: int = Field(default=0, ge=0)
-    heads: tuple[str, ...] = ("reoffend", "severe")
-
-    def model_post_init(self, _context: Any) -> None:
-        bad = sorted(set(self.heads) - {"reoffend", "severe"})
-        if bad:
-            raise ValueError(ERR_UNKNOWN_HEAD.format(bad=", ".join(bad)))
 
 
 def _suggest(trial: Any) -> dict[str, Any]:
