@@ -145,3 +145,21 @@ def test_limits_and_compare_have_help():
         res = CliRunner().invoke(app, [cmd, "--help"])
         assert res.exit_code == 0
         assert "person" in res.output
+
+
+def test_merge_into_metrics_json_and_headline(runs, limits, tmp_path):
+    import shutil
+
+    from riskmodel.models._limits import headline, merge_limits_metrics
+
+    shutil.copy(runs["tiny_all"].run_dir / "metrics.json", tmp_path / "metrics.json")
+    before = json.loads((tmp_path / "metrics.json").read_text(encoding="utf-8"))
+    merged = merge_limits_metrics(tmp_path, limits)
+    on_disk = json.loads((tmp_path / "metrics.json").read_text(encoding="utf-8"))
+    assert on_disk == merged
+    assert all(on_disk[k] == v for k, v in before.items() if k != "permitted_use")
+    assert on_disk["test.reoffend.learning_gap"] == limits["metrics"]["test.reoffend.learning_gap"]
+    line = headline(limits, "reoffend")
+    v = limits["ceiling"]["heads"]["reoffend"]["value"]["auc"]
+    assert f"{v['ceiling']:.3f}" in line and f"{v['oracle']:.3f}" in line
+    assert limits["ceiling"]["heads"]["reoffend"]["verdict"]["learning_gap"]["auc"] in line
