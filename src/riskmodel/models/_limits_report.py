@@ -135,8 +135,19 @@ def _curve_figure(learning: dict[str, Any]) -> str:
                     ],
                     dtype=float,
                 )
-                ax.plot(x, vals, marker="o", ms=4, color=COLOURS[name], label=LABELS[name])
-                ax.fill_between(x, cis[:, 0], cis[:, 1], color=COLOURS[name], alpha=0.15, lw=0)
+                is_model = name == "model"
+                ax.plot(
+                    x,
+                    vals,
+                    marker="o",
+                    ms=4,
+                    color=COLOURS[name],
+                    lw=1.8 if is_model else 1.1,
+                    ls="-" if is_model else "--",
+                    label=LABELS[name],
+                )
+                if is_model:  # one band only: overlapping bands hide the lines
+                    ax.fill_between(x, cis[:, 0], cis[:, 1], color=COLOURS[name], alpha=0.15, lw=0)
             ax.set_xscale("log")
             ax.set_ylabel(label, fontsize=9)
             ax.grid(color="#eeeeee")
