@@ -19,7 +19,9 @@ def _run(table, **kw):
     exp = fixture_experiment(
         train={"reoffend": {"num_boost_round": 60, "early_stopping_rounds": 10}},
     )
-    tuning = TuningConfig(n_trials=kw.pop("n_trials", 3), seed=kw.pop("seed", 0), heads=("reoffend",))
+    tuning = TuningConfig(
+        n_trials=kw.pop("n_trials", 3), seed=kw.pop("seed", 0), heads=("reoffend",)
+    )
     return tune_and_compare(frame, spec, exp, tuning, n_boot=40, log_to_mlflow=False, **kw)
 
 
@@ -62,9 +64,7 @@ def test_search_is_logged_to_mlflow(small_table, isolated_project):
 
     frame, spec = small_table
     exp = fixture_experiment(train={"reoffend": {"num_boost_round": 40}})
-    r = tune_and_compare(
-        frame, spec, exp, TuningConfig(n_trials=2, heads=("reoffend",)), n_boot=20
-    )
+    r = tune_and_compare(frame, spec, exp, TuningConfig(n_trials=2, heads=("reoffend",)), n_boot=20)
     info = tracking.run_info(r["mlflow_run_id"])
     chosen = r["heads"]["reoffend"]["chosen"]
     for name, value in chosen.items():
