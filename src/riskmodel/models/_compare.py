@@ -78,6 +78,15 @@ def _people_key(groups: np.ndarray) -> str:
     return hashlib.sha256("\n".join(np.unique(groups)).encode()).hexdigest()[:16]
 
 
+def _left_out(run: Any) -> list[str]:
+    """Feature groups and names the experiment left out (feature builder and training)."""
+    fc = run.experiment.features
+    out = [f"group {g}" for g in getattr(fc, "exclude_groups", ())]
+    out += list(getattr(fc, "exclude", ()))
+    out += list(run.metrics.get("features.excluded") or [])
+    return out
+
+
 def _run_label(run: Any) -> str:
     return f"{run.experiment.name} ({run.id[:8]})"
 
@@ -115,7 +124,7 @@ def compare_runs(
                 "n_people": int(r.predictions["person_id"].nunique()),
                 "k": r.metrics.get("top_k.k"),
                 "features_n": r.metrics.get("features.n"),
-                "features_excluded": r.metrics.get("features.excluded", []),
+                "features_excluded": _left_out(r),
             }
             for r in runs
         ],
@@ -316,7 +325,8 @@ def headlines(result: dict[str, Any]) -> list[str]:
         if "true_outcome" in d:
             t = d["true_outcome"]
             lines.append(
-                f"against true reoffending (recorded or not): AUC difference "
+                f"reoffend model against true reoffending (any DA incident, recorded or not): AUC "
+                f"difference "
                 f"{_f(t['diff']['auc'], sign=True)} ({_iv(t['ci']['auc'])}): {t['verdict']['auc']}."
             )
     return lines
