@@ -284,7 +284,27 @@ def _fairness(run_dir: Path) -> dict[str, Any] | None:
                     row[m] = vals.get(m)
                     row[f"{m}_ci"] = vals.get(f"{m}_ci")
             out.setdefault(attr, {})[group] = row
-    return out
+    return {"groups": out, **_audit_findings(data)}
+
+
+def _audit_findings(data: dict[str, Any]) -> dict[str, Any]:
+    """The audit's own counts of flagged differences and its label-bias findings."""
+    counts = (data.get("summary") or {}).get("counts") or {}
+    findings = []
+    attrs = ((data.get("label_bias") or {}).get("attributes")) or {}
+    for attr, body in attrs.items():
+        for f in (body or {}).get("findings") or []:
+            findings.append(
+                {
+                    "attribute": attr,
+                    "group": f.get("group"),
+                    "finding": f.get("finding"),
+                    "metric": f.get("metric"),
+                    "ratio": f.get("ratio", f.get("recorded_ratio")),
+                    "ci": f.get("ci", f.get("recorded_ci")),
+                }
+            )
+    return {"counts": counts, "label_bias": findings}
 
 
 def _fairness_diff(a: dict | None, b: dict | None) -> dict[str, Any] | None:
@@ -292,17 +312,22 @@ def _fairness_diff(a: dict | None, b: dict | None) -> dict[str, Any] | None:
     the difference is claimed; each run's own intervals are shown)."""
     if not a or not b:
         return None
+    ga, gb = a["groups"], b["groups"]
     out: dict[str, Any] = {}
-    for attr in a:
-        if attr not in b:
+    for attr in ga:
+        if attr not in gb:
             continue
-        for group in a[attr]:
-            if group in b[attr]:
+        for group in ga[attr]:
+            if group in gb[attr]:
                 out.setdefault(attr, {})[group] = {
-                    "reference": a[attr][group],
-                    "run": b[attr][group],
+                    "reference": ga[attr][group],
+                    "run": gb[attr][group],
                 }
-    return out
+    return {
+        "groups": out,
+        "counts": {"reference": a["counts"], "run": b["counts"]},
+        "label_bias": {"reference": a["label_bias"], "run": b["label_bias"]},
+    }
 
 
 def headlines(result: dict[str, Any]) -> list[str]:
