@@ -50,6 +50,8 @@ def _main(
 
 for _stage in _STAGES:
     importlib.import_module(f"riskmodel.{_stage}._cli").register(app)
+# what limits a run, and runs compared (issue 17)
+importlib.import_module("riskmodel.models._limits_cli").register(app)
 
 
 def main() -> None:  # pragma: no cover - entry point

@@ -135,6 +135,19 @@ def log_metrics(metrics: Mapping[str, Any]) -> int:
     return len(numeric)
 
 
+def log_metric_series(key: str, values: Any) -> int:
+    """Log one metric as a series (step = position), e.g. each trial of a search; returns how
+    many finite values were logged."""
+    import mlflow
+
+    n = 0
+    for step, value in enumerate(values):
+        if value is not None and math.isfinite(float(value)):
+            mlflow.log_metric(key, float(value), step=step)
+            n += 1
+    return n
+
+
 def set_tags(tags: Mapping[str, str]) -> None:
     import mlflow
 
@@ -289,6 +302,7 @@ __all__ = [
     "log_artifact",
     "log_artifacts",
     "log_lightgbm_model",
+    "log_metric_series",
     "log_metrics",
     "log_run_artifacts",
     "model_version",

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from riskmodel._base import StrictModel
+from riskmodel.models._tune_config import TuningConfig
 from riskmodel.notice import PROTECTED_CHARACTERISTICS
 
 ERR_BASELINE_PROTECTED = (
@@ -184,6 +185,8 @@ class TrainConfig(StrictModel):
     baselines: BaselineConfig = BaselineConfig()
     num_threads: int = Field(default=1, ge=1, le=256)
     exclude_features: tuple[str, ...] = ()
+    # optional (issue 17): choose the heads' settings on the validation period; None keeps them
+    tuning: TuningConfig | None = None
 
     @model_validator(mode="before")
     @classmethod

@@ -178,10 +178,14 @@ def _fit_and_evaluate(
     scores: dict[str, dict[str, dict[str, ModelScores]]] = {"validation": {}, "test": {}}
     heads: dict[str, FittedHead] = {}
     chosen_C: dict[str, float] = {}
+    tuned: dict[str, Any] = {}
     truth_cols = set(spec.get("truth", [])) | {c for c in HEAD_TRUTH.values() if c in frame}
     for head in HEADS:
         label = HEAD_LABELS[head]
         y = {p: parts[p][label].astype(bool).to_numpy().astype(int) for p in parts}
+        head_cfg = cfg.head(head)
+        if cfg.tuning is not None and head in cfg.tuning.heads:
+            head_cfg = _tuned(head, head_cfg, cfg, Xp, y, seed, levels, tuned, say)
         say(f"training the {head} head (LightGBM, early stopping on validation)")
         fitted = fit_head(
             head,
@@ -189,7 +193,7 @@ def _fit_and_evaluate(
             y_train=y["train"],
             X_val=Xp["validation"],
             y_val=y["validation"],
-            config=cfg.head(head),
+            config=head_cfg,
             seed=seed,
             num_threads=cfg.num_threads,
             categorical=set(levels),
@@ -258,6 +262,11 @@ def _fit_and_evaluate(
         metrics[f"heads.{head}.best_iteration"] = fitted.best_iteration
     for key, C in chosen_C.items():
         metrics[f"baselines.{key}.C"] = C
+    for head, found in tuned.items():
+        for name, value in found["chosen"].items():
+            metrics[f"tuning.{head}.chosen.{name}"] = value
+        metrics[f"tuning.{head}.best_validation_log_loss"] = found["best_value"]
+        metrics[f"tuning.{head}.trial_validation_log_loss"] = [t["value"] for t in found["trials"]]
     metrics["features.n"] = len(features)
     metrics["features.excluded"] = excluded
 
@@ -284,6 +293,28 @@ def _fit_and_evaluate(
         feature_names=features,
         excluded_features=excluded,
     )
+
+
+def _tuned(head, head_cfg, cfg, Xp, y, seed, levels, tuned, say):
+    """The head's config with the settings chosen on the validation period (``train.tuning``)."""
+    from riskmodel.models._tune import tune_head
+
+    say(f"tuning the {head} head ({cfg.tuning.n_trials} trials on the validation period)")
+    found = tune_head(
+        head,
+        X_train=Xp["train"],
+        y_train=y["train"],
+        X_val=Xp["validation"],
+        y_val=y["validation"],
+        config=head_cfg,
+        tuning=cfg.tuning,
+        seed=seed,
+        num_threads=cfg.num_threads,
+        categorical=set(levels),
+        progress=say,
+    )
+    tuned[head] = found
+    return head_cfg.model_copy(update={"params": {**head_cfg.params, **found["chosen"]}})
 
 
 def _metrics(
