@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from riskmodel._base import StrictModel
@@ -73,6 +72,9 @@ class _NoAliasLoader(yaml.SafeLoader):
 
 
 def read_yaml(path: str | Path) -> Any:
+    """Parse a YAML file safely (no Python objects); a clear error if missing or malformed."""
+    import yaml  # here, not at the top: `riskmodel --help` never reads a config file
+
     path = Path(path)
     if not path.exists():
         raise ConfigError(f"{path}: config file not found")

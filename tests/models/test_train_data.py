@@ -29,7 +29,7 @@ def fake_stages(isolated_project, monkeypatch, feature_table):
 
     def write_world(world, out_dir):
         Path(out_dir).mkdir(parents=True, exist_ok=True)
-        (Path(out_dir) / "manifest.json").write_text(json.dumps(world))
+        (Path(out_dir) / "manifest.json").write_text(json.dumps({**world, "files": {}}))
 
     def build_cohort(world_dir, config, *, progress=None):
         calls["features"].append((Path(world_dir), config))
@@ -57,7 +57,7 @@ def test_world_and_features_are_built_once_then_reused(fake_stages, isolated_pro
     second = prepare_data(exp)
     assert len(fake_stages["world"]) == 1 and len(fake_stages["features"]) == 1
     assert first.world_dir == second.world_dir
-    assert first.world_dir.parent == isolated_project / ".cache" / "worlds"
+    assert first.world_dir.parent == isolated_project / "synthetic_data"  # the README's home
     assert first.features_dir.parent == isolated_project / ".cache" / "features"
     assert first.source == "synthetic"
     assert len(first.frame) == len(second.frame)

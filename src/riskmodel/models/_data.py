@@ -22,10 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from riskmodel.features import build_cohort, load_external_table, load_feature_table
+from riskmodel import features, synth
 from riskmodel.paths import cache_dir, synthetic_data_dir
 from riskmodel.provenance import config_hash
-from riskmodel.synth import generate_world, load_world_config, verify_world, write_world
 
 if TYPE_CHECKING:  # annotations only: the experiment sits at the top layer
     from riskmodel.experiment import ExperimentConfig
@@ -96,7 +95,7 @@ def _build_into(final: Path, build: Callable[[Path], None]) -> Path:
 def world_key(experiment: ExperimentConfig) -> tuple[WorldConfig, str]:
     """The world config the experiment names (seed override applied) and its cache key."""
     overrides = {"seed": experiment.world_seed} if experiment.world_seed is not None else {}
-    world_cfg = load_world_config(experiment.world, **overrides)
+    world_cfg = synth.load_world_config(experiment.world, **overrides)
     key = config_hash(
         {
             "world": world_cfg.model_dump(mode="json"),
@@ -128,18 +127,18 @@ def ensure_world(
         say(f"generating the world {getattr(world_cfg, 'name', '')} (scale {experiment.scale})")
 
         def _build(tmp: Path) -> None:
-            world = generate_world(
+            world = synth.generate_world(
                 world_cfg,
                 seed=experiment.world_seed,
                 scale=experiment.scale,
                 progress=lambda step, fraction: say(f"world: {step} ({fraction:.0%})"),
             )
-            write_world(world, tmp)
+            synth.write_world(world, tmp)
 
         _build_into(wdir, _build)
     else:
         say(f"using the world already generated in {wdir} (checking its manifest)")
-        verify_world(wdir)  # a world changed after it was written is refused, file named
+        synth.verify_world(wdir)  # a world changed after it was written is refused, file named
     return wdir, wkey
 
 
@@ -158,7 +157,7 @@ def ensure_features(
         say("building point-in-time features")
 
         def _build(tmp: Path) -> None:
-            table = build_cohort(
+            table = features.build_cohort(
                 world_dir, experiment.features, progress=lambda step: say(f"features: {step}")
             )
             table.save(tmp)
@@ -174,7 +173,7 @@ def prepare_data(experiment: ExperimentConfig, *, progress: Progress | None = No
     say = progress or (lambda _msg: None)
     if experiment.table is not None:
         say(f"loading the external table {experiment.table}")
-        table = load_external_table(experiment.table)
+        table = features.load_external_table(experiment.table)
         spec = spec_dict(table.spec)
         return PreparedData(
             frame=table.frame,
@@ -185,7 +184,7 @@ def prepare_data(experiment: ExperimentConfig, *, progress: Progress | None = No
         )
     world_dir, wkey = ensure_world(experiment, progress=say)
     fdir, fkey = ensure_features(experiment, world_dir, wkey, progress=say)
-    table = load_feature_table(fdir)
+    table = features.load_feature_table(fdir)
     spec = spec_dict(table.spec)
     return PreparedData(
         frame=table.frame,
