@@ -176,12 +176,16 @@ def canonical_line(entry: dict[str, Any]) -> bytes:
 
 
 def find_anchors(
-    log_entries: Iterable[dict[str, Any]], roots: Iterable[str | Path] = ()
+    log_entries: Iterable[dict[str, Any]],
+    roots: Iterable[str | Path] = (),
+    *,
+    log_path: str | Path | None = None,
 ) -> list[Anchor]:
     """Anchors in every scoring output that can be found: the folders the log's own entries
     name (their ``summary.json`` keeps the entry hash even if the log is later rewritten), and
     any ``summary.json`` under ``roots`` (e.g. the installation's reports folder). Unreadable
-    or foreign JSON files are skipped."""
+    or foreign JSON files are skipped, and so are summaries recorded in a log other than
+    ``log_path`` (when given)."""
     paths: set[Path] = set()
     for e in log_entries:
         out = (e.get("output") or {}).get("dir") if isinstance(e, dict) else None
@@ -198,6 +202,9 @@ def find_anchors(
             seq, h = int(audit["seq"]), str(audit["entry_hash"])
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             continue
+        recorded_in = audit.get("log")
+        if log_path is not None and recorded_in and Path(recorded_in) != Path(log_path):
+            continue  # a run recorded in another log (e.g. another installation's)
         found.append(Anchor(seq, h, str(path)))
     return found
 

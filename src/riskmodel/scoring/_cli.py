@@ -240,7 +240,7 @@ def register(app: typer.Typer) -> None:
             entries = list(log.entries())
         except ValueError:
             entries = []  # verify names the bad line
-        found = find_anchors(entries, [reports_dir(), *(anchors or [])])
+        found = find_anchors(entries, [reports_dir(), *(anchors or [])], log_path=log.path)
         report = log.verify(expected_hashes=expect or (), anchors=found)
         if report.ok:
             if report.n_entries == 0:
