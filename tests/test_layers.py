@@ -59,3 +59,28 @@ def test_a_violation_of_each_kind_fails_and_is_named(tmp_path):
     assert "riskmodel.data: other packages use its public face only BROKEN" in report
     assert "riskmodel.synth._cli -> riskmodel.data._io" in report
     assert "Contracts: 10 kept, 3 broken." in report
+
+
+def test_every_private_module_is_protected_by_its_package_contract():
+    # a private module missing from its package's "protected" list could be imported from outside
+    import tomllib
+
+    contracts = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["importlinter"][
+        "contracts"
+    ]
+    protected = {
+        c["id"].removeprefix("public-"): set(c["protected_modules"])
+        for c in contracts
+        if c["type"] == "protected"
+    }
+    for pkg_dir in sorted(p for p in PACKAGE.iterdir() if (p / "__init__.py").exists()):
+        private = {
+            f"riskmodel.{pkg_dir.name}.{f.stem}"
+            for f in pkg_dir.glob("_*.py")
+            if f.stem != "__init__"
+        }
+        if not private:
+            continue
+        assert pkg_dir.name in protected, f"no public-face contract for riskmodel.{pkg_dir.name}"
+        missing = private - protected[pkg_dir.name]
+        assert not missing, f"add to pyproject.toml's public-{pkg_dir.name} contract: {missing}"

@@ -54,21 +54,26 @@ def validate_mapping(data: Any, model: type[M], *, source: str = "<config>", key
         raise ConfigError(f"{source}: invalid {model.__name__}:\n{lines}") from None
 
 
-class _NoAliasLoader(yaml.SafeLoader):
+def _no_alias_loader() -> type:
     """Safe YAML without aliases (``*name``, ``<<: *name``): an alias can make a few lines expand
-    to gigabytes (a "billion laughs"), and no riskmodel config needs one."""
+    to gigabytes (a "billion laughs"), and no riskmodel config needs one. Built on first use so
+    ``riskmodel --help`` never imports yaml."""
+    import yaml
 
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.composer.ComposerError(
-                None,
-                None,
-                f"YAML aliases (*{event.anchor}) are not allowed in riskmodel configs; write the "
-                "values out",
-                event.start_mark,
-            )
-        return super().compose_node(parent, index)
+    class _NoAliasLoader(yaml.SafeLoader):
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                event = self.peek_event()
+                raise yaml.composer.ComposerError(
+                    None,
+                    None,
+                    f"YAML aliases (*{event.anchor}) are not allowed in riskmodel configs; write "
+                    "the values out",
+                    event.start_mark,
+                )
+            return super().compose_node(parent, index)
+
+    return _NoAliasLoader
 
 
 def read_yaml(path: str | Path) -> Any:
@@ -79,7 +84,7 @@ def read_yaml(path: str | Path) -> Any:
     if not path.exists():
         raise ConfigError(f"{path}: config file not found")
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_NoAliasLoader)  # noqa: S506
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_no_alias_loader())  # noqa: S506
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
 
