@@ -20,11 +20,11 @@ import pytest
 
 from riskmodel.eligibility import EligibilityConfig
 from riskmodel.models import ModelIntegrityError
-from riskmodel.notice import PERMITTED_USE_NOTICE
+from riskmodel.notice import PERMITTED_USE_NOTICE, permitted_use_notice
 from riskmodel.scoring import LIST_COLUMNS, AuditLog, score_cohort
 from tests.eligibility.reference import reference
 
-from .conftest import AS_OF, make_features
+from .conftest import AS_OF, FEATURES, make_features
 
 RULE = EligibilityConfig(reoffend_threshold=0.3, severe_threshold=0.1, capacity=40)
 
@@ -85,24 +85,27 @@ def test_list_is_the_rule_applied_to_the_models_probabilities(
     assert res.counts == expected_counts
     summary = json.loads(res.summary_json.read_text())
     assert summary["counts"] == expected_counts
-    assert summary["permitted_use"] == PERMITTED_USE_NOTICE
+    # the model's own notice: it names the sensitive inputs this model uses, no others
+    assert summary["permitted_use"] == permitted_use_notice(list(FEATURES))
     assert expected_counts["listed"] == 40  # the capacity binds in this fixture
 
 
 def test_notice_in_csv_header_and_parquet_metadata(isolated_project, bundle_dir, cohort_file):
     res = _score(bundle_dir, cohort_file, isolated_project / "out")
     head = res.eligibility_list_csv.read_text().splitlines()
-    assert head[0] == f"# {PERMITTED_USE_NOTICE}"
+    notice = permitted_use_notice(list(FEATURES))
+    assert notice != PERMITTED_USE_NOTICE  # the fixture model lacks some default inputs
+    assert head[0] == f"# {notice}"
     assert any("not decisions" in line for line in head[:5] if line.startswith("#"))
     meta = pq.read_schema(res.eligibility_list_parquet).metadata
-    assert meta[b"riskmodel.permitted_use"].decode() == PERMITTED_USE_NOTICE
+    assert meta[b"riskmodel.permitted_use"].decode() == notice
     assert meta[b"riskmodel.purpose"] == b"programme_referral"
     table = pd.read_parquet(res.eligibility_list_parquet)
     assert list(table.columns) == list(LIST_COLUMNS)
     assert table["scoring_date"].iloc[0] == AS_OF
     html = res.summary_html.read_text()
     assert PERMITTED_USE_NOTICE.split(":")[0] in html and "not decisions" in html
-    assert res.rejects_csv.read_text().startswith(f"# {PERMITTED_USE_NOTICE}")
+    assert res.rejects_csv.read_text().startswith(f"# {notice}")
 
 
 def test_audit_entry_records_the_run_and_fingerprints(isolated_project, bundle_dir, cohort_file):

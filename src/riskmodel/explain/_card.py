@@ -33,6 +33,7 @@ from riskmodel.notice import (
     PERMITTED_USE_NOTICE,
     PROHIBITED_USES,
     PROTECTED_CHARACTERISTICS,
+    permitted_use_notice,
 )
 from riskmodel.reports import format_ci as _ci
 from riskmodel.reports import format_number as _fmt
@@ -128,7 +129,9 @@ def render_markdown(template: str, **context: Any) -> str:
         "permitted_purpose": PERMITTED_PURPOSE,
         "prohibited_uses": PROHIBITED_USES,
     }
-    return _MD_ENV.get_template(template).render(**base, **context)
+    return _MD_ENV.get_template(template).render(
+        **{**base, **context}
+    )  # context may name its notice
 
 
 # --- context ----------------------------------------------------------------------------------
@@ -491,8 +494,7 @@ def card_context(run: str | Path | RunView) -> dict[str, Any]:
     view = load_run_view(run)
     info = view.info
     spec = view.feature_spec or {}
-    config = info.get("config") or {}
-    min_n = int(((config.get("fairness") or {}).get("min_group_n")) or 50)
+    min_n = view.experiment.fairness.min_group_n
     factors = _factors(view.predictions, spec)
     fairness = _fairness(view.fairness)
     details = _model_details(view)
@@ -537,6 +539,8 @@ def card_context(run: str | Path | RunView) -> dict[str, Any]:
         "to_complete": TO_COMPLETE,
         "generated_at": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "view": view,
+        # this model's own notice: it names the sensitive inputs the model actually uses
+        "notice": permitted_use_notice(list(view.bundle.feature_names)),
     }
 
 
@@ -554,6 +558,7 @@ def write_model_card(run: str | Path | RunView) -> dict[str, Path]:
     html = render_html(
         "model_card.html.j2",
         body=markdown_to_html(body),
+        notice=ctx["notice"],
         run_id=ctx["run_id"],
         version=ctx["version"],
         generated_at=ctx["generated_at"],

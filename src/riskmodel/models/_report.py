@@ -634,13 +634,15 @@ def write_training_report(
 ) -> tuple[Path, Path]:
     """``report.html`` and ``metrics.json`` (its JSON twin: the flat metrics) in ``run_dir``."""
     from riskmodel.data import write_json, write_text
-    from riskmodel.notice import PERMITTED_USE_NOTICE
+    from riskmodel.notice import permitted_use_notice
     from riskmodel.reports import render_html
 
     trained.metrics.update(calibration_metrics(trained, experiment))
     ctx = build_context(trained, info=info, experiment=experiment)
-    html = render_html("train_report.html.j2", version=version, **ctx)
+    # the notice names the sensitive inputs this model actually uses
+    notice = permitted_use_notice(list(trained.feature_names))
+    html = render_html("train_report.html.j2", version=version, **{"notice": notice, **ctx})
     html_path = write_text(html, run_dir / "report.html")
-    payload = {"permitted_use": PERMITTED_USE_NOTICE, "run_id": info["run_id"], **trained.metrics}
+    payload = {"permitted_use": notice, "run_id": info["run_id"], **trained.metrics}
     json_path = write_json(payload, run_dir / "metrics.json")
     return html_path, json_path

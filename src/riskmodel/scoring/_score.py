@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from riskmodel.eligibility import EligibilityConfig
-from riskmodel.notice import PERMITTED_PURPOSE, PERMITTED_USE_NOTICE
+from riskmodel.notice import PERMITTED_PURPOSE, PERMITTED_USE_NOTICE, permitted_use_notice
 from riskmodel.provenance import canonical_json, sha256_bytes, sha256_file
 from riskmodel.scoring._audit_log import AuditLog, AuditLogError
 from riskmodel.scoring._cohort import AUDIT_ATTRIBUTES, Cohort
@@ -346,12 +346,16 @@ def _list_frame(
 
 
 def _csv_header(
-    model: dict[str, Any], as_of: _dt.date, rule: EligibilityConfig, n: int
+    model: dict[str, Any],
+    as_of: _dt.date,
+    rule: EligibilityConfig,
+    n: int,
+    notice: str = PERMITTED_USE_NOTICE,
 ) -> list[str]:
     cap = "no overall limit" if rule.capacity is None else f"{rule.capacity} places"
     thr = "none (top by capacity)" if rule.reoffend_threshold is None else rule.reoffend_threshold
     return [
-        PERMITTED_USE_NOTICE,
+        notice,
         f"Purpose: {PERMITTED_PURPOSE}. {REVIEW_NOTE}",
         f"Scoring date {as_of}; model {model['name']} version {model['version']} "
         f"(run {model['run_id']}); {n} people listed in rank order.",
@@ -501,7 +505,8 @@ def score_cohort(
         step(6)
         elig = _list_frame(result.scored, result.reasons, model_info, cohort_in.as_of)
         assert tx.tmp is not None
-        _write_outputs(tx.tmp, elig, cohort_in, model_info, eff_rule)
+        notice = permitted_use_notice(list(bundle.feature_names))
+        _write_outputs(tx.tmp, elig, cohort_in, model_info, eff_rule, notice=notice)
         out_files, out_fp = _files_fingerprint(tx.tmp, (LIST_PARQUET, LIST_CSV, REJECTS_CSV))
         entry["output"] = {"dir": str(out_dir), "files": out_files, "fingerprint": out_fp}
 
@@ -517,7 +522,15 @@ def score_cohort(
         }
         from riskmodel.reports import write_report
 
-        write_report(tx.tmp, SUMMARY, "summary.html.j2", payload, listed_preview=_preview(elig))
+        payload["permitted_use"] = notice
+        write_report(
+            tx.tmp,
+            SUMMARY,
+            "summary.html.j2",
+            payload,
+            listed_preview=_preview(elig),
+            notice=notice,
+        )
         tx.publish()
     except BaseException as exc:
         tx.fail(exc)
@@ -622,11 +635,15 @@ def _write_outputs(
     cohort_in: Any,
     model: dict[str, Any],
     rule: EligibilityConfig,
+    *,
+    notice: str = PERMITTED_USE_NOTICE,
 ) -> None:
+    """The list (Parquet and CSV) and the rejects file; each carries the model's own notice
+    (it names the sensitive inputs this model uses)."""
     from riskmodel.data import MAX_ECHO_CHARS, spreadsheet_safe, write_csv, write_parquet
 
     meta = {
-        "riskmodel.permitted_use": PERMITTED_USE_NOTICE,
+        "riskmodel.permitted_use": notice,
         "riskmodel.purpose": PERMITTED_PURPOSE,
         "riskmodel.review_note": REVIEW_NOTE,
         "riskmodel.scoring_date": cohort_in.as_of.isoformat(),
@@ -635,14 +652,14 @@ def _write_outputs(
         "riskmodel.input_fingerprint": cohort_in.fingerprint,
     }
     write_parquet(elig, directory / LIST_PARQUET, metadata=meta)
-    header = _csv_header(model, cohort_in.as_of, rule, len(elig))
+    header = _csv_header(model, cohort_in.as_of, rule, len(elig), notice)
     csv = spreadsheet_safe(elig.assign(scoring_date=cohort_in.as_of.isoformat()))
     write_csv(csv, directory / LIST_CSV, header_lines=header)
     write_csv(
         spreadsheet_safe(cohort_in.rejects, max_chars=MAX_ECHO_CHARS),
         directory / REJECTS_CSV,
         header_lines=[
-            PERMITTED_USE_NOTICE,
+            notice,
             "Records that could not be scored, and why. A rejected person is never listed: fix "
             "the record and score again. Row numbers count data rows from 1 (the header and # "
             "lines are not counted).",
