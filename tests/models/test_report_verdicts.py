@@ -17,6 +17,7 @@ from riskmodel.models import PreparedData, train_table
 from riskmodel.models._report import (
     MODEL_LABELS,
     calibration_fit,
+    calibration_fit_replicates,
     comparison_sentences,
     comparisons,
 )
@@ -176,3 +177,17 @@ def test_calibration_keys_are_in_metrics_json_and_the_report(run):
         assert lo <= s <= hi
         assert f"calibration slope {s:.2f}" in _plain_words(html)
         assert metrics[f"test.{head}.calibration_intercept_ci.model"][0] is not None
+
+
+def test_batched_calibration_fits_equal_one_fit_per_replicate():
+    gen = np.random.default_rng(5)
+    n = 3000
+    z = gen.normal(-1.0, 1.3, n)
+    y = (gen.random(n) < 1 / (1 + np.exp(-z))).astype(int)
+    p = 1 / (1 + np.exp(-(1.4 * z - 0.3)))
+    W = gen.multinomial(n, np.full(n, 1 / n), size=6).astype(float)
+    W[5] = np.where(y == 1, 0.0, 1.0)  # one class only: no fit
+    batched = calibration_fit_replicates(y, p, W)
+    for w, got in zip(W[:5], batched[:5], strict=True):
+        np.testing.assert_allclose(got, calibration_fit(y, p, w), atol=1e-6)
+    assert np.isnan(batched[5]).all()
