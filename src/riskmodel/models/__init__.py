@@ -31,6 +31,11 @@ _WHERE = {
     "prepare_data": "_data",
     "Trained": "_fit",
     "comparisons": "_report",
+    "compare_runs": "_compare",
+    "limits_headline": "_limits:headline",
+    "merge_limits_metrics": "_limits",
+    "run_limits": "_limits",
+    "TuningConfig": "_tune_config",
     "verdict_counts": "_report",
     "fit_and_evaluate": "_fit",
     "HEAD_LABELS": "_heads",
@@ -84,7 +89,12 @@ __all__ = [
     "train_experiment",
     "train_table",
     "verify_bundle",
+    "TuningConfig",
+    "compare_runs",
     "comparisons",
+    "limits_headline",
+    "merge_limits_metrics",
+    "run_limits",
     "verdict_counts",
 ]
 
@@ -97,10 +107,13 @@ if TYPE_CHECKING:  # pragma: no cover
         load_bundle,
         verify_bundle,
     )
+    from riskmodel.models._compare import compare_runs
     from riskmodel.models._config import BaselineConfig, HeadConfig, SplitConfig, TrainConfig
     from riskmodel.models._data import PreparedData, prepare_data
     from riskmodel.models._fit import Trained, fit_and_evaluate
     from riskmodel.models._heads import HEAD_LABELS, HEAD_TRUTH
+    from riskmodel.models._limits import headline as limits_headline
+    from riskmodel.models._limits import merge_limits_metrics, run_limits
     from riskmodel.models._report import comparisons, verdict_counts
     from riskmodel.models._run import (
         CHAMPION,
@@ -116,5 +129,6 @@ if TYPE_CHECKING:  # pragma: no cover
         train_table,
     )
     from riskmodel.models._split import Split, make_split, random_split, temporal_split
+    from riskmodel.models._tune_config import TuningConfig
 
 __getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())

@@ -127,6 +127,14 @@ def register(app: typer.Typer) -> None:
             )
         console.print(table)
         console.print(f"report: {(out or Path(result.get('run_dir', '.'))) / 'limits.html'}")
+        if out is None and result.get("run_dir"):
+            from riskmodel.models._limits import merge_limits_metrics
+
+            merge_limits_metrics(result["run_dir"], result)
+            console.print(
+                "metrics.json: the limits keys were added; `riskmodel report --run "
+                f"{run}` puts limits.html on the run's front door"
+            )
 
     @app.command("compare")
     def compare(

@@ -44,6 +44,7 @@ DOCUMENTS: tuple[tuple[str, str, str], ...] = (
     ("report.html", "Training report", "data scientists and the ethics panel"),
     ("fairness.html", "Fairness audit", "the ethics panel"),
     ("explain.html", "Explanations", "the ethics panel and coordinators"),
+    ("limits.html", "What limits the model", "data scientists and the ethics panel"),
     ("model_card.html", "Model card", "the ethics panel"),
     ("transparency_record.html", "Algorithmic transparency record", "the public and the panel"),
     ("datasheet.html", "Datasheet of the synthetic world", "data scientists and the panel"),
@@ -165,6 +166,21 @@ def _summary_paragraph(summary_html: Path | None) -> str:
             f"months without a place ({ex['interval'][0]} to {ex['interval'][1]})."
         )
     return s
+
+
+def _limits_paragraph(run_dir: Path) -> str:
+    """The ceiling of the records in one paragraph, from ``limits.json`` (``riskmodel limits``)."""
+    from riskmodel.models import limits_headline
+
+    data = _read_json(run_dir / "limits.json")
+    if not data or not data.get("ceiling"):
+        return (
+            "Not computed for this run: `riskmodel limits --run RUN` estimates the ceiling of the "
+            "records (the best any model could do from these features), learning curves and "
+            "tuning, and splits the gap to the oracle into information and learning."
+        )
+    heads = [h for h in ("reoffend", "severe") if h in data["ceiling"].get("heads", {})]
+    return " ".join(limits_headline(data, h) for h in heads)
 
 
 def _datasheet_paragraph(info: dict[str, Any]) -> str:
@@ -328,6 +344,7 @@ def write_run_index(
         "summary": _summary_paragraph(summary),
         "report.html": _training_paragraph(run_dir),
         "fairness.html": _fairness_paragraph(run_dir),
+        "limits.html": _limits_paragraph(run_dir),
         "datasheet.html": _datasheet_paragraph(info),
     }
     entries = [
