@@ -428,15 +428,17 @@ def _diff_ci(ci: Any) -> str:
     return f"{ci[0]:.{d}f} to {ci[1]:.{d}f}"
 
 
-def _cmp_text(c: dict[str, Any]) -> str:
+def _cmp_text(c: dict[str, Any], labels: dict[str, str] = MODEL_LABELS) -> str:
     return (
-        f"{MODEL_LABELS.get(c['other'], c['other'])} ({_fmt(c['model_value'])} vs "
+        f"{labels.get(c['other'], c['other'])} ({_fmt(c['model_value'])} vs "
         f"{_fmt(c['other_value'])}, difference {_diff(c['gain'])}, interval "
         f"{_diff_ci(c['gain_ci'])})"
     )
 
 
-def comparison_sentences(rows: list[dict[str, Any]]) -> list[str]:
+def comparison_sentences(
+    rows: list[dict[str, Any]], labels: dict[str, str] = MODEL_LABELS
+) -> list[str]:
     """One finding per period x head x metric: the baselines the model is worse than, better
     than, and not clearly different from. Every row of ``rows`` appears exactly once."""
     out = []
@@ -456,7 +458,9 @@ def comparison_sentences(rows: list[dict[str, Any]]) -> list[str]:
         ):
             these = [r for r in group if r["verdict"] == v]
             if these:
-                parts.append(f"<li>{words}: " + "; ".join(_cmp_text(r) for r in these) + ".</li>")
+                parts.append(
+                    f"<li>{words}: " + "; ".join(_cmp_text(r, labels) for r in these) + ".</li>"
+                )
         out.append(
             f"{_capitalise(first['period_words'])}, {head} head, {first['metric_words']}: "
             f"the model is<ul>" + "".join(parts) + "</ul>"
@@ -518,7 +522,18 @@ def calibration_sentences(m: dict[str, Any]) -> list[str]:
     return out
 
 
-def summary_sentences(trained: Trained, level: float) -> list[str]:
+def model_labels(experiment: Any) -> dict[str, str]:
+    """Labels of the compared models; the small logistic baseline named by its actual inputs."""
+    try:
+        words = experiment.train.baselines.age_priors_description
+    except AttributeError:
+        return dict(MODEL_LABELS)
+    return {**MODEL_LABELS, "logistic_age_priors": f"logistic: {words}"}
+
+
+def summary_sentences(
+    trained: Trained, level: float, labels: dict[str, str] = MODEL_LABELS
+) -> list[str]:
     """The plain-language findings that open the report.
 
     Every comparison on AUC (both heads, the test period and people not seen in training) is a
@@ -526,7 +541,7 @@ def summary_sentences(trained: Trained, level: float) -> list[str]:
     """
     m = trained.metrics
     rows = comparisons(m, {h: trained.models(h) for h in ("reoffend", "severe")})
-    out = comparison_sentences([r for r in rows if r["metric"] == "auc"])
+    out = comparison_sentences([r for r in rows if r["metric"] == "auc"], labels)
     counts = verdict_counts(rows)
     worse = [r for r in rows if r["verdict"] == WORSE]
     s = (
@@ -539,7 +554,7 @@ def summary_sentences(trained: Trained, level: float) -> list[str]:
             " Where the model is <strong>worse</strong>: "
             + "; ".join(
                 f"{r['period_words']}, {r['head']} head, {r['metric_words']}: worse than "
-                f"{MODEL_LABELS.get(r['other'], r['other'])} (difference {_diff(r['gain'])}, "
+                f"{labels.get(r['other'], r['other'])} (difference {_diff(r['gain'])}, "
                 f"{_diff_ci(r['gain_ci'])})"
                 for r in worse
             )
@@ -627,7 +642,7 @@ def build_context(trained: Trained, *, info: dict[str, Any], experiment: Any) ->
         "title": f"Training report: {experiment.name}",
         "experiment": experiment,
         "info": info,
-        "summary": summary_sentences(trained, ev.ci_level),
+        "summary": summary_sentences(trained, ev.ci_level, model_labels(experiment)),
         "comparisons": comparisons(m, models_by_head),
         "calibration": [
             {
@@ -658,7 +673,7 @@ def build_context(trained: Trained, *, info: dict[str, Any], experiment: Any) ->
             "harm share in top k",
             "Brier",
         ],
-        "model_labels": MODEL_LABELS,
+        "model_labels": model_labels(experiment),
         "model_order": MODEL_ORDER,
         "periods": periods,
         "m": m,
@@ -682,7 +697,14 @@ def write_training_report(
     ctx = build_context(trained, info=info, experiment=experiment)
     # the notice names the sensitive inputs this model actually uses
     notice = permitted_use_notice(list(trained.feature_names))
-    html = render_html("train_report.html.j2", version=version, **{"notice": notice, **ctx})
+    from riskmodel.notice import sensitive_input_statement
+
+    statement = sensitive_input_statement(list(trained.feature_names))
+    html = render_html(
+        "train_report.html.j2",
+        version=version,
+        **{"notice": notice, "sensitive_statement": statement, **ctx},
+    )
     html_path = write_text(html, run_dir / "report.html")
     payload = {"permitted_use": notice, "run_id": info["run_id"], **trained.metrics}
     json_path = write_json(payload, run_dir / "metrics.json")

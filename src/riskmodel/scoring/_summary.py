@@ -115,9 +115,11 @@ EXPECTED_LEVEL = 0.95
 
 
 def _suppressed(denominator: int, min_cell: int) -> bool:
-    """The one small-cell rule of this summary: a count or rate is shown only when its
-    denominator is at least ``min_cell`` (to be replaced by the shared evaluation function)."""
-    return int(denominator) < int(min_cell)
+    """A count or rate is shown only when its denominator is at least ``min_cell``: the one
+    small-cell rule of every report (``riskmodel.evaluation.cell_speaks``)."""
+    from riskmodel.evaluation import cell_speaks
+
+    return not cell_speaks(denominator, int(min_cell))
 
 
 def _shift_logit(p: np.ndarray, shift: float) -> np.ndarray:
