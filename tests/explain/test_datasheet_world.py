@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from explain_fixtures import build_run
 
 from riskmodel.explain import write_model_card
+from tests.explain.explain_fixtures import build_run
 
 CALIBRATION = [
     {

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from explain_fixtures import CATEGORICAL, FEATURES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from riskmodel.explain import reason_codes
 from riskmodel.explain._reasons import feature_family
+from tests.explain.explain_fixtures import CATEGORICAL, FEATURES
 
 K = 3
 # the fixture's presence features and the prepared value that means "none", written out here

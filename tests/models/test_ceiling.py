@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from limits_fixtures import FEATURES, _sigmoid, make_table
 
 from riskmodel.evaluation import NO_CLEAR_DIFFERENCE, roc_auc
 from riskmodel.models._ceiling import (
@@ -17,6 +16,7 @@ from riskmodel.models._ceiling import (
 )
 from riskmodel.models._paired import paired_comparison
 from riskmodel.provenance import rng
+from tests.models.limits_fixtures import FEATURES, _sigmoid, make_table
 
 LEVELS = {"x3": ["a", "b", "c"]}
 

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from models_fixtures import fixture_experiment
 
 from riskmodel.evaluation import HIGHER_IS_BETTER
 from riskmodel.models import PreparedData, train_table
@@ -21,6 +20,7 @@ from riskmodel.models._report import (
     comparison_sentences,
     comparisons,
 )
+from tests.models.models_fixtures import fixture_experiment
 
 
 def shown_diff(v: float) -> str:

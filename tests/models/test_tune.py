@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from models_fixtures import fixture_experiment, make_feature_table
 
 from riskmodel.evaluation import VERDICTS
 from riskmodel.models._tune import SEARCH_SPACE, TuningConfig, tune_and_compare
+from tests.models.models_fixtures import fixture_experiment, make_feature_table
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +79,7 @@ def test_search_is_logged_to_mlflow(small_table, isolated_project):
 
 
 def test_training_keeps_fixed_parameters_unless_the_experiment_asks(small_table):
-    from riskmodel.config import load_experiment
+    from riskmodel.experiment import load_experiment
     from riskmodel.models import fit_and_evaluate
     from riskmodel.paths import experiments_dir
 

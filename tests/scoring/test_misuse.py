@@ -515,14 +515,10 @@ train:
 
 @pytest.mark.parametrize("loader", ["experiment", "eligibility rule", "world", "read_yaml"])
 def test_item8_yaml_aliases_are_refused_in_every_config(tmp_path, loader):
-    from riskmodel.config import (
-        ConfigError,
-        load_config,
-        load_experiment,
-        load_world_config,
-        read_yaml,
-    )
+    from riskmodel.config import ConfigError, load_config, read_yaml
     from riskmodel.eligibility import EligibilityConfig
+    from riskmodel.experiment import load_experiment
+    from riskmodel.synth import load_world_config
 
     path = tmp_path / "c.yaml"
     path.write_text(BOMB)
