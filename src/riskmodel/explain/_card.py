@@ -524,7 +524,12 @@ def card_context(run: str | Path | RunView) -> dict[str, Any]:
             for m in dict.fromkeys(m for h in heads for t in h["tables"] for m in t["metrics"])
             if m in METRIC_WORDS
         ],
-        "model_words": MODEL_WORDS,
+        "model_words": {
+            **MODEL_WORDS,
+            # the small baseline named by the inputs it was actually fitted on
+            "logistic_age_priors": "logistic regression on "
+            f"{view.experiment.train.baselines.age_priors_description} only",
+        },
         "auc": auc,
         "evaluation": _evaluation(view.predictions),
         "fairness": fairness,
