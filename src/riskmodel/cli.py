@@ -30,7 +30,7 @@ app = typer.Typer(
 )
 
 # order = order in --help, which follows the pipeline
-_STAGES = ("synth", "features", "models", "fairness", "explain", "scoring", "pipeline")
+_STAGES = ("synth", "features", "models", "fairness", "explain", "scoring", "refresh", "pipeline")
 
 
 def _version(value: bool) -> None:

@@ -84,6 +84,7 @@ from riskmodel.explain._config import ExplainConfig  # noqa: E402
 from riskmodel.fairness._config import FairnessConfig  # noqa: E402
 from riskmodel.features._config import FeatureConfig  # noqa: E402
 from riskmodel.models._config import TrainConfig  # noqa: E402
+from riskmodel.refresh._config import RefreshConfig  # noqa: E402
 from riskmodel.synth._config import WorldConfig  # noqa: E402
 
 
@@ -109,6 +110,7 @@ class ExperimentConfig(StrictModel):
     explain: ExplainConfig = ExplainConfig()
     fairness: FairnessConfig = FairnessConfig()
     eligibility: EligibilityConfig = EligibilityConfig()
+    refresh: RefreshConfig = RefreshConfig()
 
     @model_validator(mode="after")
     def _one_source(self) -> ExperimentConfig:
