@@ -151,9 +151,16 @@ def experiment(**overrides: Any):
             "num_threads": 1,
         },
         "evaluation": {"n_boot": 30},
-        "fairness": {"n_boot": 60},
+        "fairness": {
+            "n_boot": 60,
+            "attributes": ["sex", "ethnicity", "age_band"],
+            "intersections": [],
+            "mitigation": False,
+            "proxy_sample_n": 500,
+        },
         "eligibility": {"capacity": 60},
-        "refresh": {"n_boot": 100},
+        # a window of about a thousand assessments: ECE noise is about 0.02
+        "refresh": {"n_boot": 100, "max_ece": 0.05},
     }
     for key, value in overrides.items():
         if isinstance(value, dict) and isinstance(data.get(key), dict):

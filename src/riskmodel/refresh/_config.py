@@ -28,6 +28,9 @@ class RefreshConfig(StrictModel):
     fairness_margin : fairness gate: no disparity of the deployed decision newly flagged, and
         none further from parity than the champion's by more than this factor (a ratio 1.3 ->
         1.3 x (1 + margin))
+    fairness_exempt : audit attributes whose disparities are reported but do not gate, because
+        the model uses them by design (age at index is an input, so decisions differ by age band;
+        intersections containing them are exempt too)
     max_input_psi : data gate: the population stability index of every model input between the
         champion's training data and the new window must stay below this (0.25: the usual
         "significant shift" line), else the shift is reported as the reason to refresh
@@ -48,6 +51,7 @@ class RefreshConfig(StrictModel):
     calibration_intercept: tuple[float, float] = (-0.25, 0.25)
     max_ece: float = Field(default=0.03, gt=0, le=0.5)
     fairness_margin: float = Field(default=0.1, ge=0, le=2)
+    fairness_exempt: tuple[str, ...] = ("age_band",)
     max_input_psi: float = Field(default=0.25, gt=0)
     max_score_psi: float = Field(default=0.25, gt=0)
     drift_blocks: bool = False

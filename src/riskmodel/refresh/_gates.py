@@ -250,11 +250,15 @@ def fairness_gate(
     champion: dict[str, Any], challenger: dict[str, Any], cfg: RefreshConfig
 ) -> Gate:
     """Compare two ``fairness.json`` payloads of the deployed decision on the same window:
-    fails when a disparity is flagged for the challenger but not the champion, or when a
-    disparity outside the band moved further from parity by more than ``fairness_margin``."""
+    fails when a disparity is flagged for the challenger where the champion's estimate was
+    inside the band, or when a disparity outside the band (flagged or inconclusive) moved further
+    from parity than the champion's by more than ``fairness_margin`` (on the log-ratio scale)."""
     newly, worse = [], []
     margin = math.log1p(cfg.fairness_margin)
+    exempt = set(cfg.fairness_exempt)
     for attr, groups in (challenger.get("disparities") or {}).items():
+        if exempt & set(attr.split(":")):
+            continue
         for group, metrics in groups.items():
             for metric, d in metrics.items():
                 if not isinstance(d, dict):
@@ -263,10 +267,14 @@ def fairness_gate(
                     metric
                 ) or {}
                 key = f"{attr} = {group}, {metric}"
-                if d.get("flag") == FLAGGED and old.get("flag") != FLAGGED:
-                    newly.append(f"{key} (ratio {d.get('ratio'):.2f})")
-                    continue
                 dn, do = _distance(d.get("ratio")), _distance(old.get("ratio"))
+                # newly flagged: flagged now, and the champion's estimate was inside the band (an
+                # estimate already outside it is judged by the 'worsened' rule below)
+                if d.get("flag") == FLAGGED and old.get("flag") in (None, "within_band", "undefined",
+                                                                     "suppressed", "reference"):
+                    was = "no estimate" if do is None else f"ratio {old['ratio']:.2f}"
+                    newly.append(f"{key} ({was} -> ratio {d.get('ratio'):.2f})")
+                    continue
                 if (
                     d.get("flag") in (FLAGGED, "inconclusive")
                     and dn is not None
@@ -281,7 +289,8 @@ def fairness_gate(
         problems.append("worse beyond the margin: " + "; ".join(worse[:8]))
     n_flag = sum(
         1
-        for groups in (challenger.get("disparities") or {}).values()
+        for attr, groups in (challenger.get("disparities") or {}).items()
+        if not exempt & set(attr.split(":"))
         for metrics in groups.values()
         for d in metrics.values()
         if isinstance(d, dict) and d.get("flag") == FLAGGED
@@ -290,12 +299,16 @@ def fairness_gate(
         name="fairness",
         passed=not problems,
         threshold="no disparity of the deployed decision newly flagged; none further from parity "
-        f"than the champion's by more than {cfg.fairness_margin:.0%}",
+        f"than the champion's by more than {cfg.fairness_margin:.0%}"
+        + (f" (reported, not gating: {', '.join(cfg.fairness_exempt)}, inputs by design)"
+           if cfg.fairness_exempt else ""),
         measured={"newly_flagged": newly, "worsened": worse, "flagged_challenger": n_flag},
         reason="; ".join(problems)
         if problems
-        else f"no disparity newly flagged or worsened ({n_flag} flagged for both, see the "
-        "fairness reports)",
+        else f"no disparity newly flagged or worsened beyond the margin ({n_flag} flagged for the "
+        "challenger, each already outside the band for the champion; see the fairness reports)"
+        if n_flag
+        else "no disparity newly flagged or worsened beyond the margin",
     )
 
 

@@ -72,16 +72,16 @@ class RefreshResult:
 
 # -- the data known at a date -----------------------------------------------------------------
 def known_at(frame: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
-    """Rows whose 12-month outcome is complete on ``as_of`` (index date + 365 days <= as_of):
-    everything a force could train on at that date. Features are point-in-time already."""
+    """Rows whose 12-month outcome is complete when ``as_of`` begins (the follow-up ends with
+    the day index date + 365, which must be before ``as_of``): everything a force could train on
+    at that date. Features are point-in-time already."""
     d = pd.to_datetime(frame["index_date"])
-    limit = pd.Timestamp(as_of) - pd.Timedelta(days=FOLLOWUP_DAYS)
-    return frame.loc[d <= limit].reset_index(drop=True)
+    return frame.loc[d <= pd.Timestamp(window_end(as_of))].reset_index(drop=True)
 
 
 def window_end(as_of: dt.date) -> dt.date:
-    """Last index date whose 12-month outcome is complete on ``as_of``."""
-    return as_of - dt.timedelta(days=FOLLOWUP_DAYS)
+    """Last index date whose 12-month outcome is complete when ``as_of`` begins."""
+    return as_of - dt.timedelta(days=FOLLOWUP_DAYS + 1)
 
 
 def check_training_table(frame: pd.DataFrame, spec: dict[str, Any], as_of: dt.date) -> list[str]:
@@ -130,9 +130,10 @@ def check_training_table(frame: pd.DataFrame, spec: dict[str, Any], as_of: dt.da
         inf = np.isinf(x.to_numpy(dtype=np.float64))
         if inf.any():
             problems.append(f"{col}: infinite value in {first_bad(pd.Series(inf))}")
-    dup = frame.duplicated(["person_id", "index_date"])
+    key = ["index_event_id"] if "index_event_id" in frame.columns else ["person_id", "index_date"]
+    dup = frame.duplicated(key)
     if dup.any():
-        problems.append(f"person_id, index_date: duplicated in {first_bad(dup)}")
+        problems.append(f"{', '.join(key)}: duplicated in {first_bad(dup)}")
     return problems
 
 
