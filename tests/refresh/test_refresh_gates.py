@@ -27,7 +27,7 @@ def _log(entry):
     return AuditLog(audit_log_path()).append(entry)
 
 
-def _refresh(table, *, data=None, **kw):
+def _refresh(table, *, data=None, window=None, **kw):
     from riskmodel.refresh import refresh
 
     frame, spec = table
@@ -36,7 +36,7 @@ def _refresh(table, *, data=None, **kw):
         as_of=AS_OF,
         experiment=kw.pop("exp", experiment()),
         data=data or full,
-        window_data=full,
+        window_data=window or full,
         audit_fairness=_audit,
         log_event=_log,
         **kw,
@@ -88,7 +88,7 @@ def test_protected_characteristic_through_a_proxy_is_blocked(table, champion):
                             r.random(len(frame)) < 0.5).astype(int)
     )
     spec2 = {**spec, "features": [*spec["features"], "title_code"]}
-    res = _refresh(table, data=prepared(proxied, spec2))
+    res = _refresh(table, data=prepared(proxied, spec2), window=prepared(proxied, spec2))
     gate = _gate(res, "sensitive_inputs")
     assert not gate.passed
     assert "title_code picks out sex" in gate.reason

@@ -34,6 +34,8 @@ _LAZY = {
     "refresh": "_refresh",
     "rollback": "_refresh",
     "run_of_alias": "_refresh",
+    "scoring_drift": "_scoring",
+    "training_reference": "_scoring",
 }
 
 

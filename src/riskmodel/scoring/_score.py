@@ -506,6 +506,11 @@ def score_cohort(
             "audit": {"log": str(log.path), "seq": logged["seq"], "entry_hash": logged["hash"]},
             "user": who,
         }
+        from riskmodel.refresh import scoring_drift  # refresh helper (issue 13): drift warning
+
+        payload["drift"] = scoring_drift(bundle_dir, bundle, features, p_r)
+        if payload["drift"].get("warning"):
+            warnings.append(payload["drift"]["warning"])
         from riskmodel.reports import write_report
 
         write_report(tmp, SUMMARY, "summary.html.j2", payload, listed_preview=_preview(elig))
