@@ -12,6 +12,7 @@ import pytest
 from refresh_fixtures import experiment, prepared
 
 AS_OF = dt.date(2023, 1, 1)
+pytestmark = pytest.mark.slow
 
 
 def _audit(run_dir):

@@ -136,3 +136,54 @@ def register(app: typer.Typer) -> None:
             f"champion is now run {entry['to_run']} (was {entry['from_run']}); audit log entry "
             f"{entry.get('hash', '')}"
         )
+
+    @app.command("backtest")
+    def backtest_cmd(
+        experiment: Path = typer.Option(
+            None, "--experiment", "-e",
+            help="Experiment file (world or table, training options, refresh thresholds). "
+            "Default: experiments/baseline.yaml.",
+        ),
+        start: str = typer.Option(
+            "2018-01-01", "--from", help="First refresh date: the frozen model is trained on what "
+            "was known then."
+        ),
+        every: str = typer.Option("6m", "--every", help="Refresh interval in months, e.g. 6m or 12m."),
+        out: Path = typer.Option(
+            None, "--out", help="Output directory (default: reports/backtest/<experiment>)."
+        ),
+    ) -> None:
+        """Replay the years: a model frozen at --from, scheduled refresh with gates, and refresh
+        without gates, each scoring the people assessed in the following period.
+
+        Compares the three policies on the same people and outcomes (AUC, calibration slope,
+        share of harm in the top 5%, largest selection-rate ratio between sex and ethnicity
+        groups, each with a bootstrap interval by person), lists which refreshes passed the
+        gates and why, and writes backtest.html and backtest.json. Nothing is registered in
+        MLflow and the champion is not touched.
+        """
+        from riskmodel.config import load_experiment
+        from riskmodel.models import prepare_data
+        from riskmodel.paths import default_experiment, reports_dir
+        from riskmodel.refresh._backtest import run_backtest, write_backtest_report
+
+        with user_errors(), console.status("backtest") as status:
+
+            def say(msg: str) -> None:
+                status.update(msg)
+                console.log(msg)
+
+            months = int(every.lower().removesuffix("m"))
+            path = experiment or default_experiment()
+            exp = load_experiment(path)
+            data = prepare_data(exp, progress=say)
+            bt = run_backtest(data.frame, data.spec, exp, start=dt.date.fromisoformat(start),
+                              every_months=months, progress=say)
+            html, _ = write_backtest_report(
+                bt, out or reports_dir() / "backtest" / exp.name, title=exp.name
+            )
+        from riskmodel.refresh._backtest import backtest_summary
+
+        for line in backtest_summary(bt):
+            console.print(line)
+        console.print(f"report: {html}")
