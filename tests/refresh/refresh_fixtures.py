@@ -102,8 +102,12 @@ def make_table(
             "sex": pd.array(sex, dtype="str"),
             "ethnicity": pd.array(eth, dtype="str"),
             "age_band": pd.array(
-                pd.cut(age, [0, 25, 35, 45, 55, 65, 200], right=False,
-                       labels=["16-24", "25-34", "35-44", "45-54", "55-64", "65+"]).astype(str),
+                pd.cut(
+                    age,
+                    [0, 25, 35, 45, 55, 65, 200],
+                    right=False,
+                    labels=["16-24", "25-34", "35-44", "45-54", "55-64", "65+"],
+                ).astype(str),
                 dtype="str",
             ),
             "area": pd.array(area, dtype="str"),
@@ -173,5 +177,6 @@ def experiment(**overrides: Any):
 def prepared(frame: pd.DataFrame, spec: dict[str, Any]):
     from riskmodel.models import PreparedData
 
-    return PreparedData(frame=frame, spec=spec, source="synthetic", features_dir=None,
-                        world_dir=None)
+    return PreparedData(
+        frame=frame, spec=spec, source="synthetic", features_dir=None, world_dir=None
+    )

@@ -21,8 +21,9 @@ def _gap(bt):
 
 def test_changing_world_frozen_falls_behind_and_gated_refresh_recovers(tmp_path):
     frame, spec = make_table(n_people=5000, seed=3, trend=True)
-    bt = run_backtest(frame, spec, experiment(refresh={"n_boot": 60}),
-                      start=dt.date(2021, 1, 1), every_months=12)
+    bt = run_backtest(
+        frame, spec, experiment(refresh={"n_boot": 60}), start=dt.date(2021, 1, 1), every_months=12
+    )
     gap = _gap(bt)
     assert gap.loc[0, "auc"] == 0  # the same model in the first period
     last = gap.iloc[-1]
@@ -37,8 +38,9 @@ def test_changing_world_frozen_falls_behind_and_gated_refresh_recovers(tmp_path)
 
 def test_world_without_trends_frozen_and_refreshed_are_equivalent():
     frame, spec = make_table(n_people=5000, seed=3, trend=False)
-    bt = run_backtest(frame, spec, experiment(refresh={"n_boot": 60}),
-                      start=dt.date(2021, 1, 1), every_months=12)
+    bt = run_backtest(
+        frame, spec, experiment(refresh={"n_boot": 60}), start=dt.date(2021, 1, 1), every_months=12
+    )
     for _, row in _gap(bt).iterrows():
         lo, hi = row["auc_ci"]
         assert lo <= 0.005 and hi >= -0.005, row  # no clear difference in any period

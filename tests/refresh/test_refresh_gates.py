@@ -85,8 +85,9 @@ def test_protected_characteristic_through_a_proxy_is_blocked(table, champion):
     frame, spec = table
     r = np.random.default_rng(4)
     proxied = frame.assign(
-        title_code=np.where(r.random(len(frame)) < 0.95, frame["sex"] == "female",
-                            r.random(len(frame)) < 0.5).astype(int)
+        title_code=np.where(
+            r.random(len(frame)) < 0.95, frame["sex"] == "female", r.random(len(frame)) < 0.5
+        ).astype(int)
     )
     spec2 = {**spec, "features": [*spec["features"], "title_code"]}
     res = _refresh(table, data=prepared(proxied, spec2), window=prepared(proxied, spec2))
@@ -123,7 +124,12 @@ def test_good_challenger_promoted_then_rollback_and_force_are_logged(table, cham
     assert current_aliases()["previous"] == before
     report = json.loads((res.report_dir / "promotion.json").read_text())
     assert {g["name"] for g in report["gates"]} == {
-        "data", "sensitive_inputs", "discrimination", "calibration", "fairness"}
+        "data",
+        "sensitive_inputs",
+        "discrimination",
+        "calibration",
+        "fairness",
+    }
     assert report["promoted"] is True and "PERMITTED USE" in report["permitted_use"]
     # the changing world: the challenger ranks the recent window better than the old champion
     gain = _gate(res, "discrimination").measured["reoffend"]
@@ -137,8 +143,13 @@ def test_good_challenger_promoted_then_rollback_and_force_are_logged(table, cham
         _refresh(table, force=True, reason=" ")
     frame, spec = table
     small = frame[frame["person_id"].isin(frame["person_id"].unique()[:100])]
-    forced = _refresh(table, data=prepared(small.reset_index(drop=True), spec), force=True,
-                      reason="panel approved a pilot", who="tester")
+    forced = _refresh(
+        table,
+        data=prepared(small.reset_index(drop=True), spec),
+        force=True,
+        reason="panel approved a pilot",
+        who="tester",
+    )
     assert forced.promoted and forced.forced
     assert run_of_alias("champion") == forced.challenger_run
     log = AuditLog(audit_log_path())

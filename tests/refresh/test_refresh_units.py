@@ -88,18 +88,28 @@ def _payload(ratios: dict[tuple[str, str, str], tuple[float, str]]) -> dict:
     out: dict = {"disparities": {}}
     for (attr, group, metric), (ratio, flag) in ratios.items():
         out["disparities"].setdefault(attr, {}).setdefault(group, {})[metric] = {
-            "ratio": ratio, "flag": flag}
+            "ratio": ratio,
+            "flag": flag,
+        }
     return out
 
 
 def test_fairness_gate_blocks_new_and_worse_disparities_only():
     cfg = RefreshConfig(fairness_margin=0.1)
-    champ = _payload({("sex", "female", "fpr"): (1.1, "within_band"),
-                      ("ethnicity", "black", "fpr"): (1.4, "inconclusive"),
-                      ("age_band", "16-24", "tpr"): (1.1, "within_band")})
-    same = _payload({("sex", "female", "fpr"): (1.12, "within_band"),
-                     ("ethnicity", "black", "fpr"): (1.45, "inconclusive"),
-                     ("age_band", "16-24", "tpr"): (2.0, "flagged")})  # age: by design
+    champ = _payload(
+        {
+            ("sex", "female", "fpr"): (1.1, "within_band"),
+            ("ethnicity", "black", "fpr"): (1.4, "inconclusive"),
+            ("age_band", "16-24", "tpr"): (1.1, "within_band"),
+        }
+    )
+    same = _payload(
+        {
+            ("sex", "female", "fpr"): (1.12, "within_band"),
+            ("ethnicity", "black", "fpr"): (1.45, "inconclusive"),
+            ("age_band", "16-24", "tpr"): (2.0, "flagged"),
+        }
+    )  # age: by design
     assert fairness_gate(champ, same, cfg).passed
     new = _payload({("sex", "female", "fpr"): (1.6, "flagged")})
     g = fairness_gate(champ, new, cfg)
@@ -125,17 +135,20 @@ def test_policy_gate_on_names_proxies_and_sensitive_inputs():
 
 
 def test_known_at_keeps_only_complete_outcomes_and_the_contract_names_rows():
-    frame = pd.DataFrame({
-        "person_id": ["a", "b", "c"],
-        "index_event_id": ["e1", "e2", "e3"],
-        "index_date": pd.to_datetime(["2019-06-01", "2020-01-01", "2020-01-02"]),
-        "n_da_all": [1, -2, 0],
-        "reoffend_12m": [True, False, True],
-    })
+    frame = pd.DataFrame(
+        {
+            "person_id": ["a", "b", "c"],
+            "index_event_id": ["e1", "e2", "e3"],
+            "index_date": pd.to_datetime(["2019-06-01", "2020-01-01", "2020-01-02"]),
+            "n_da_all": [1, -2, 0],
+            "reoffend_12m": [True, False, True],
+        }
+    )
     kept = known_at(frame, dt.date(2021, 1, 1))  # 2020-01-02 + 365 days is after the date
     assert list(kept["person_id"]) == ["a", "b"]
     spec = {"features": ["n_da_all"], "labels": ["reoffend_12m"]}
     problems = check_training_table(kept, spec, dt.date(2021, 1, 1))
     assert problems == ["n_da_all: negative count in 1 row(s), first row 1"]
-    assert "outcome not yet complete" in " ".join(check_training_table(frame, spec,
-                                                                       dt.date(2021, 1, 1)))
+    assert "outcome not yet complete" in " ".join(
+        check_training_table(frame, spec, dt.date(2021, 1, 1))
+    )

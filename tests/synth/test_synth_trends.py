@@ -26,8 +26,9 @@ def _da(world) -> pd.DataFrame:
 
 def test_trends_off_is_the_trendless_world(tiny_config):
     """Switching the trends off gives exactly the draws of a world that never had them."""
-    off = tiny_config.model_copy(update={"trends": tiny_config.trends.model_copy(
-        update={"enabled": False})})
+    off = tiny_config.model_copy(
+        update={"trends": tiny_config.trends.model_copy(update={"enabled": False})}
+    )
     bare = tiny_config.model_copy(update={"trends": type(tiny_config.trends)()})
     a, b = generate_world(off), generate_world(bare)
     pd.testing.assert_frame_equal(a.events, b.events)
@@ -42,9 +43,15 @@ def test_one_era_reduces_to_the_closed_form_without_eras():
     r = np.random.default_rng(0)
     n = 50
     common = dict(
-        combo=r.integers(0, 2, n), phi=phi, g0=g0, excitation=r.random((n, 3)),
-        window=np.full(n, 365.5), cut=r.uniform(0, 400, n), after_cut=np.full(n, 0.7),
-        branching=0.6, mu_at=lambda idx, s: 0.01 * (1 + 0.0 * s),
+        combo=r.integers(0, 2, n),
+        phi=phi,
+        g0=g0,
+        excitation=r.random((n, 3)),
+        window=np.full(n, 365.5),
+        cut=r.uniform(0, 400, n),
+        after_cut=np.full(n, 0.7),
+        branching=0.6,
+        mu_at=lambda idx, s: 0.01 * (1 + 0.0 * s),
     )
     want = p_none(**common)
     got = p_none_eras(**common, era_stride=0, era_starts=np.array([-np.inf]), t0=r.random(n))
@@ -95,7 +102,8 @@ def test_recording_eras_and_rate_trends_are_built_from_the_config(kent_config):
     t_late = np.array([(pd.Timestamp("2024-06-01") - pd.Timestamp("2010-01-01")).days], float)
     t_early = np.array([0.0])
     for age, grows in ((16.5, True), (70.0, True), (30.0, False)):
-        ratio = params.rate_trend(t_late, np.array([age])) / params.rate_trend(t_early,
-                                                                               np.array([age]))
+        ratio = params.rate_trend(t_late, np.array([age])) / params.rate_trend(
+            t_early, np.array([age])
+        )
         assert (ratio[0] > 1.5) == grows
     assert params.rate_trend_max() >= params.rate_trend(t_late, np.array([16.5]))[0]

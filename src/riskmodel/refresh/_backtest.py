@@ -39,7 +39,9 @@ TOP_K_SHARE = 0.05
 DISPARITY_ATTRIBUTES = ("sex", "ethnicity")
 MIN_GROUP_N = 50
 
-ERR_NO_DATES = "backtest: no refresh date from {start} every {months} months has a later period to score"
+ERR_NO_DATES = (
+    "backtest: no refresh date from {start} every {months} months has a later period to score"
+)
 
 Progress = Callable[[str], None]
 
@@ -102,7 +104,11 @@ def period_metrics(
         auc = _auc(y, p, ww)
         slope, _ = calibration_slope_intercept(y, p, ww)
         wv = np.ones(len(y)) if ww is None else ww
-        hs = float((harm * top * wv).sum() / max((harm * wv).sum(), 1e-12)) if harm is not None else np.nan
+        hs = (
+            float((harm * top * wv).sum() / max((harm * wv).sum(), 1e-12))
+            if harm is not None
+            else np.nan
+        )
         disp, _ = _selection_disparity(top.astype(float), rows, ww)
         return auc, slope, hs, disp
 
@@ -146,8 +152,14 @@ def run_backtest(
         exp = challenger_experiment(experiment, as_of, cfg)
         return fit_and_evaluate(known_at(frame, as_of), spec, exp)
 
-    bt = Backtest(config={"start": start.isoformat(), "every_months": every_months,
-                          "top_k_share": TOP_K_SHARE, "refresh": cfg.model_dump(mode="json")})
+    bt = Backtest(
+        config={
+            "start": start.isoformat(),
+            "every_months": every_months,
+            "top_k_share": TOP_K_SHARE,
+            "refresh": cfg.model_dump(mode="json"),
+        }
+    )
     say(f"training the first model on what was known at {start}")
     first = fit(start)
     current = {"frozen": first, "gated": first, "ungated": first}
@@ -160,24 +172,37 @@ def run_backtest(
             y = window["reoffend_12m"].to_numpy(dtype=int)
             p_cur = current["gated"].bundle.predict(window, "reoffend")
             p_new = window["p_reoffend"].to_numpy()
-            gains = {"reoffend": paired_auc_gain(y, p_cur, p_new, person, n_boot=cfg.n_boot,
-                                                 ci_level=cfg.ci_level, seed=experiment.seed)}
+            gains = {
+                "reoffend": paired_auc_gain(
+                    y,
+                    p_cur,
+                    p_new,
+                    person,
+                    n_boot=cfg.n_boot,
+                    ci_level=cfg.ci_level,
+                    seed=experiment.seed,
+                )
+            }
             cal = {"challenger": calibration_measures(y, p_new, person, cfg, seed=experiment.seed)}
             gates = [
                 discrimination_gate(gains, cfg),
                 calibration_gate(cal, cfg),
-                policy_gate(list(current["gated"].feature_names), list(challenger.feature_names),
-                            [], cfg),
+                policy_gate(
+                    list(current["gated"].feature_names), list(challenger.feature_names), [], cfg
+                ),
             ]
             passed = all(g.passed for g in gates)
-            bt.refreshes.append({
-                "as_of": as_of.isoformat(),
-                "promoted": passed,
-                "failed": [g.name for g in gates if not g.passed],
-                "why": "; ".join(g.reason for g in gates if not g.passed) or "every gate passed",
-                "auc_gain": gains["reoffend"]["gain"],
-                "auc_gain_ci": gains["reoffend"]["gain_ci"],
-            })
+            bt.refreshes.append(
+                {
+                    "as_of": as_of.isoformat(),
+                    "promoted": passed,
+                    "failed": [g.name for g in gates if not g.passed],
+                    "why": "; ".join(g.reason for g in gates if not g.passed)
+                    or "every gate passed",
+                    "auc_gain": gains["reoffend"]["gain"],
+                    "auc_gain_ci": gains["reoffend"]["gain_ci"],
+                }
+            )
             if passed:
                 current["gated"] = challenger
             current["ungated"] = challenger
@@ -188,20 +213,35 @@ def run_backtest(
             continue
         for policy in POLICIES:
             p = current[policy].bundle.predict(period, "reoffend")
-            m = period_metrics(period, p, n_boot=min(cfg.n_boot, 200), ci_level=cfg.ci_level,
-                               seed=experiment.seed)
-            bt.rows.append({"as_of": as_of.isoformat(), "period_end": nxt.isoformat(),
-                            "policy": policy, **m})
+            m = period_metrics(
+                period, p, n_boot=min(cfg.n_boot, 200), ci_level=cfg.ci_level, seed=experiment.seed
+            )
+            bt.rows.append(
+                {"as_of": as_of.isoformat(), "period_end": nxt.isoformat(), "policy": policy, **m}
+            )
         # the frozen-vs-gated gap on the same people (paired)
         p_f = current["frozen"].bundle.predict(period, "reoffend")
         p_g = current["gated"].bundle.predict(period, "reoffend")
-        gap = paired_auc_gain(period["reoffend_12m"].to_numpy(dtype=int), p_f, p_g,
-                              period["person_id"].to_numpy(), n_boot=min(cfg.n_boot, 200),
-                              ci_level=cfg.ci_level, seed=experiment.seed)
-        bt.rows.append({"as_of": as_of.isoformat(), "period_end": nxt.isoformat(),
-                        "policy": "gated_minus_frozen", "auc": gap["gain"],
-                        "auc_ci": gap["gain_ci"], "n_rows": gap["n_rows"],
-                        "n_people": gap["n_people"]})
+        gap = paired_auc_gain(
+            period["reoffend_12m"].to_numpy(dtype=int),
+            p_f,
+            p_g,
+            period["person_id"].to_numpy(),
+            n_boot=min(cfg.n_boot, 200),
+            ci_level=cfg.ci_level,
+            seed=experiment.seed,
+        )
+        bt.rows.append(
+            {
+                "as_of": as_of.isoformat(),
+                "period_end": nxt.isoformat(),
+                "policy": "gated_minus_frozen",
+                "auc": gap["gain"],
+                "auc_ci": gap["gain_ci"],
+                "n_rows": gap["n_rows"],
+                "n_people": gap["n_people"],
+            }
+        )
     return bt
 
 
@@ -223,8 +263,9 @@ def _figure(df: pd.DataFrame, metric: str, label: str) -> str:
         lo = np.array([c[0] if c and c[0] is not None else np.nan for c in sub[f"{metric}_ci"]])
         hi = np.array([c[1] if c and c[1] is not None else np.nan for c in sub[f"{metric}_ci"]])
         v = sub[metric].to_numpy(dtype=float)
-        ax.errorbar(x, v, yerr=[v - lo, hi - v], fmt="o-", capsize=3, color=colours[policy],
-                    label=policy)
+        ax.errorbar(
+            x, v, yerr=[v - lo, hi - v], fmt="o-", capsize=3, color=colours[policy], label=policy
+        )
     ax.set_ylabel(label)
     ax.set_xlabel("start of the period scored (people assessed in the following months)")
     ax.legend(frameon=False, ncol=3)
@@ -241,8 +282,10 @@ def write_backtest_report(bt: Backtest, out_dir: Any, *, title: str = "") -> tup
     df = bt.frame()
 
     def clean(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [{k: v for k, v in r.items() if not (isinstance(v, float) and not np.isfinite(v))}
-                for r in records]
+        return [
+            {k: v for k, v in r.items() if not (isinstance(v, float) and not np.isfinite(v))}
+            for r in records
+        ]
 
     figures = {
         "auc": _figure(df, "auc", "AUC (reoffending)"),
@@ -259,8 +302,14 @@ def write_backtest_report(bt: Backtest, out_dir: Any, *, title: str = "") -> tup
         "refreshes": bt.refreshes,
         "summary": backtest_summary(bt),
     }
-    return write_report(out_dir, "backtest", "backtest.html.j2", payload, figures=figures,
-                        version=riskmodel.__version__)
+    return write_report(
+        out_dir,
+        "backtest",
+        "backtest.html.j2",
+        payload,
+        figures=figures,
+        version=riskmodel.__version__,
+    )
 
 
 def backtest_summary(bt: Backtest) -> list[str]:
@@ -271,7 +320,7 @@ def backtest_summary(bt: Backtest) -> list[str]:
     if not gap.empty:
         last = gap.iloc[-1]
         lo, hi = last["auc_ci"]
-        verdict = ("better" if lo > 0 else "worse" if hi < 0 else "no clear difference")
+        verdict = "better" if lo > 0 else "worse" if hi < 0 else "no clear difference"
         out.append(
             f"Last period ({last['as_of']} on): gated refresh against the frozen model, AUC gain "
             f"{last['auc']:+.3f} ({lo:+.3f} to {hi:+.3f}): {verdict}."

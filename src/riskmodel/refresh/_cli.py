@@ -40,15 +40,21 @@ def register(app: typer.Typer) -> None:
     @app.command("refresh")
     def refresh_cmd(
         as_of: str = typer.Option(
-            ..., "--as-of", help="The date the refresh happens (YYYY-MM-DD): only assessments "
-            "whose 12-month outcome is complete by then are used."
+            ...,
+            "--as-of",
+            help="The date the refresh happens (YYYY-MM-DD): only assessments "
+            "whose 12-month outcome is complete by then are used.",
         ),
         experiment: Path = typer.Option(
-            None, "--experiment", "-e",
+            None,
+            "--experiment",
+            "-e",
             help="Experiment file for the challenger. Default: the champion's own experiment.",
         ),
         champion: str = typer.Option(
-            None, "--champion", help="Champion run id. Default: models:/riskmodel-reoffend@champion."
+            None,
+            "--champion",
+            help="Champion run id. Default: models:/riskmodel-reoffend@champion.",
         ),
         force: bool = typer.Option(
             False, "--force", help="Promote even when a gate fails (needs --reason; logged)."
@@ -112,8 +118,11 @@ def register(app: typer.Typer) -> None:
             table.add_row(g.name, "pass" if g.passed else "[red]FAIL[/]", g.reason)
         console.print(table)
         verdict = (
-            "promoted by force (logged)" if res.forced else
-            "promoted" if res.promoted else "not promoted: the champion stays"
+            "promoted by force (logged)"
+            if res.forced
+            else "promoted"
+            if res.promoted
+            else "not promoted: the champion stays"
         )
         console.print(f"{verdict}; report: {res.report_dir / 'promotion.html'}")
         typer.echo("promoted" if res.promoted else "blocked")
@@ -130,8 +139,9 @@ def register(app: typer.Typer) -> None:
         from riskmodel.refresh import rollback
 
         with user_errors(LookupError):
-            entry = rollback(log_event=_audit_logger(audit_log), who=getpass.getuser(),
-                             reason=reason)
+            entry = rollback(
+                log_event=_audit_logger(audit_log), who=getpass.getuser(), reason=reason
+            )
         console.print(
             f"champion is now run {entry['to_run']} (was {entry['from_run']}); audit log entry "
             f"{entry.get('hash', '')}"
@@ -140,15 +150,20 @@ def register(app: typer.Typer) -> None:
     @app.command("backtest")
     def backtest_cmd(
         experiment: Path = typer.Option(
-            None, "--experiment", "-e",
+            None,
+            "--experiment",
+            "-e",
             help="Experiment file (world or table, training options, refresh thresholds). "
             "Default: experiments/baseline.yaml.",
         ),
         start: str = typer.Option(
-            "2018-01-01", "--from", help="First refresh date: the frozen model is trained on what "
-            "was known then."
+            "2018-01-01",
+            "--from",
+            help="First refresh date: the frozen model is trained on what was known then.",
         ),
-        every: str = typer.Option("6m", "--every", help="Refresh interval in months, e.g. 6m or 12m."),
+        every: str = typer.Option(
+            "6m", "--every", help="Refresh interval in months, e.g. 6m or 12m."
+        ),
         out: Path = typer.Option(
             None, "--out", help="Output directory (default: reports/backtest/<experiment>)."
         ),
@@ -177,8 +192,14 @@ def register(app: typer.Typer) -> None:
             path = experiment or default_experiment()
             exp = load_experiment(path)
             data = prepare_data(exp, progress=say)
-            bt = run_backtest(data.frame, data.spec, exp, start=dt.date.fromisoformat(start),
-                              every_months=months, progress=say)
+            bt = run_backtest(
+                data.frame,
+                data.spec,
+                exp,
+                start=dt.date.fromisoformat(start),
+                every_months=months,
+                progress=say,
+            )
             html, _ = write_backtest_report(
                 bt, out or reports_dir() / "backtest" / exp.name, title=exp.name
             )

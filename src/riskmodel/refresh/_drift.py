@@ -92,9 +92,10 @@ def _describe(reference: pd.Series, current: pd.Series) -> str:
         return words
     r = reference.astype("string").fillna(MISSING).value_counts(normalize=True)
     c = current.astype("string").fillna(MISSING).value_counts(normalize=True)
-    diff = (c.reindex(r.index.union(c.index), fill_value=0) - r.reindex(
-        r.index.union(c.index), fill_value=0
-    )).sort_values(key=np.abs, ascending=False)
+    diff = (
+        c.reindex(r.index.union(c.index), fill_value=0)
+        - r.reindex(r.index.union(c.index), fill_value=0)
+    ).sort_values(key=np.abs, ascending=False)
     top = diff.index[0]
     return f"share '{top}' {r.get(top, 0.0):.1%} -> {c.get(top, 0.0):.1%}"
 
@@ -114,7 +115,10 @@ def drift_table(
     """
     rows = []
     for col in columns:
-        for side, frame, other in (("reference", reference, "current"), ("current", current, "reference")):
+        for side, frame, other in (
+            ("reference", reference, "current"),
+            ("current", current, "reference"),
+        ):
             if col not in frame.columns:
                 raise KeyError(ERR_NO_COLUMN.format(col=col, side=other, other=side))
         value = psi(reference[col], current[col], bins=bins)
@@ -144,8 +148,13 @@ def cohort_drift(
     """What scoring puts in ``summary.json``: does the cohort still look like the model's
     training data? PSI of each input and of the score; ``warning`` is a plain sentence when any
     is at or above ``threshold``, else ``None``."""
-    table = drift_table(reference, cohort, [f for f in features if f in cohort.columns], bins=bins,
-                        threshold=threshold)
+    table = drift_table(
+        reference,
+        cohort,
+        [f for f in features if f in cohort.columns],
+        bins=bins,
+        threshold=threshold,
+    )
     score_psi = None
     if reference_score is not None and cohort_score is not None:
         score_psi = psi(pd.Series(reference_score), pd.Series(cohort_score), bins=bins)

@@ -42,9 +42,7 @@ class Gate:
 
 
 # -- shared statistics (the lead may unify these with evaluation's) ------------------------------
-def person_bootstrap_weights(
-    person: np.ndarray, *, n_boot: int, seed: int
-) -> np.ndarray:
+def person_bootstrap_weights(person: np.ndarray, *, n_boot: int, seed: int) -> np.ndarray:
     """``(n_boot, n_rows)`` row weights of a bootstrap that resamples PEOPLE with replacement:
     a person drawn twice counts twice with all their rows (rows of one person are not
     independent, so resampling rows would make the intervals too narrow)."""
@@ -151,7 +149,10 @@ def ece(y: np.ndarray, p: np.ndarray, w: np.ndarray | None = None, *, bins: int 
         if len(part):
             ww = w[part]
             if ww.sum() > 0:
-                total += abs(np.average(y[part], weights=ww) - np.average(p[part], weights=ww)) * ww.sum()
+                total += (
+                    abs(np.average(y[part], weights=ww) - np.average(p[part], weights=ww))
+                    * ww.sum()
+                )
     return total / w.sum()
 
 
@@ -234,9 +235,14 @@ def calibration_gate(measures: dict[str, dict[str, Any]], cfg: RefreshConfig) ->
         threshold=f"slope {s_lo:g}-{s_hi:g}, intercept {i_lo:g} to {i_hi:g}, ECE at most "
         f"{cfg.max_ece:g} (reoffending head)",
         measured=measures,
-        reason=("; ".join(problems) if problems else "the challenger's probabilities are "
-                f"calibrated on the window: slope {m['slope']:.2f}, intercept "
-                f"{m['intercept']:+.2f}, ECE {m['ece']:.3f}") + context,
+        reason=(
+            "; ".join(problems)
+            if problems
+            else "the challenger's probabilities are "
+            f"calibrated on the window: slope {m['slope']:.2f}, intercept "
+            f"{m['intercept']:+.2f}, ECE {m['ece']:.3f}"
+        )
+        + context,
     )
 
 
@@ -246,9 +252,7 @@ def _distance(ratio: float | None) -> float | None:
     return abs(math.log(ratio))
 
 
-def fairness_gate(
-    champion: dict[str, Any], challenger: dict[str, Any], cfg: RefreshConfig
-) -> Gate:
+def fairness_gate(champion: dict[str, Any], challenger: dict[str, Any], cfg: RefreshConfig) -> Gate:
     """Compare two ``fairness.json`` payloads of the deployed decision on the same window:
     fails when a disparity is flagged for the challenger where the champion's estimate was
     inside the band, or when a disparity outside the band (flagged or inconclusive) moved further
@@ -270,8 +274,13 @@ def fairness_gate(
                 dn, do = _distance(d.get("ratio")), _distance(old.get("ratio"))
                 # newly flagged: flagged now, and the champion's estimate was inside the band (an
                 # estimate already outside it is judged by the 'worsened' rule below)
-                if d.get("flag") == FLAGGED and old.get("flag") in (None, "within_band", "undefined",
-                                                                     "suppressed", "reference"):
+                if d.get("flag") == FLAGGED and old.get("flag") in (
+                    None,
+                    "within_band",
+                    "undefined",
+                    "suppressed",
+                    "reference",
+                ):
                     was = "no estimate" if do is None else f"ratio {old['ratio']:.2f}"
                     newly.append(f"{key} ({was} -> ratio {d.get('ratio'):.2f})")
                     continue
@@ -300,8 +309,11 @@ def fairness_gate(
         passed=not problems,
         threshold="no disparity of the deployed decision newly flagged; none further from parity "
         f"than the champion's by more than {cfg.fairness_margin:.0%}"
-        + (f" (reported, not gating: {', '.join(cfg.fairness_exempt)}, inputs by design)"
-           if cfg.fairness_exempt else ""),
+        + (
+            f" (reported, not gating: {', '.join(cfg.fairness_exempt)}, inputs by design)"
+            if cfg.fairness_exempt
+            else ""
+        ),
         measured={"newly_flagged": newly, "worsened": worse, "flagged_challenger": n_flag},
         reason="; ".join(problems)
         if problems
@@ -340,14 +352,16 @@ def data_gate(
     reason = (
         "; ".join(problems)
         if problems
-        else "the new training data pass the contracts; " + drift_words
+        else "the new training data pass the contracts; "
+        + drift_words
         + ("" if cfg.drift_blocks or not (moved or score_moved) else " (the reason to refresh)")
     )
     return Gate(
         name="data",
         passed=not problems,
         threshold=f"contracts pass; input PSI below {cfg.max_input_psi:g} and score PSI below "
-        f"{cfg.max_score_psi:g} " + ("(blocking)" if cfg.drift_blocks else "(reported, not blocking)"),
+        f"{cfg.max_score_psi:g} "
+        + ("(blocking)" if cfg.drift_blocks else "(reported, not blocking)"),
         measured={
             "contract_problems": contract_problems,
             "inputs": drift_inputs,
@@ -384,8 +398,9 @@ def proxy_strength(
                         np.float64
                     )
                 auc = float(roc_auc_score(member, v))
-                out.append({"input": f, "attribute": attr, "group": str(group),
-                            "auc": max(auc, 1 - auc)})
+                out.append(
+                    {"input": f, "attribute": attr, "group": str(group), "auc": max(auc, 1 - auc)}
+                )
     return sorted(out, key=lambda r: -r["auc"])
 
 

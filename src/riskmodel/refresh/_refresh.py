@@ -221,8 +221,13 @@ def _on_window(run: Any, window: pd.DataFrame, out: Path, name: str) -> Path:
     if d.exists():
         shutil.rmtree(d)
     shutil.copytree(run.dir / "model", d / "model")
-    pred = window.drop(columns=[c for c in window.columns if c.startswith(("p_", "score_"))
-                                and c not in ("p_reoffend_true", "p_severe_true")])
+    pred = window.drop(
+        columns=[
+            c
+            for c in window.columns
+            if c.startswith(("p_", "score_")) and c not in ("p_reoffend_true", "p_severe_true")
+        ]
+    )
     for h in HEADS:
         pred[f"p_{h}"] = run.bundle.predict(window, h)
         pred[f"p_{h}_uncalibrated"] = run.bundle.predict(window, h, calibrated=False)
@@ -307,7 +312,6 @@ def refresh(
     from riskmodel.data import write_json
     from riskmodel.models import PreparedData, load_run, prepare_data, train_table
     from riskmodel.paths import reports_dir
-
     from riskmodel.refresh._report import write_promotion_report
 
     if force and not reason.strip():
@@ -330,7 +334,9 @@ def refresh(
         raise ValueError(ERR_AS_OF.format(as_of=as_of))
     problems = check_training_table(known, prepared.spec, as_of)
     gates: list[Gate] = []
-    out_dir = reports_dir() / "refresh" / f"{as_of.isoformat()}_{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}"
+    out_dir = (
+        reports_dir() / "refresh" / f"{as_of.isoformat()}_{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}"
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     challenger_id: str | None = None
     if problems:
@@ -354,17 +360,26 @@ def refresh(
         )
         timings["train_challenger_s"] = time.perf_counter() - t0
         challenger_id = result.run_id
-        write_json({"as_of": as_of.isoformat(), "champion": champion.id}, result.run_dir / "refresh.json")
+        write_json(
+            {"as_of": as_of.isoformat(), "champion": champion.id}, result.run_dir / "refresh.json"
+        )
         challenger = load_run(challenger_id)
         t0 = time.perf_counter()
         trusted = window_data if window_data is not None else prepared
-        w_lo, w_hi = (pd.to_datetime(challenger.predictions["index_date"]).agg(["min", "max"]))
+        w_lo, w_hi = pd.to_datetime(challenger.predictions["index_date"]).agg(["min", "max"])
         td = pd.to_datetime(trusted.frame["index_date"])
         window = trusted.frame.loc[(td >= w_lo) & (td <= w_hi)].reset_index(drop=True)
         gates, measures = _evaluate(
-            champion, challenger, cfg, window=window, known=known, problems=problems,
+            champion,
+            challenger,
+            cfg,
+            window=window,
+            known=known,
+            problems=problems,
             out_dir=out_dir,
-            audit_fairness=audit_fairness, say=say, seed=exp.seed,
+            audit_fairness=audit_fairness,
+            say=say,
+            seed=exp.seed,
         )
         timings["evaluate_s"] = time.perf_counter() - t0
         _set_alias_to_run(challenger_id, "challenger")
@@ -454,8 +469,9 @@ def _evaluate(
     score_psi = None
     if reference is not None:
         common = [f for f in features if f in reference.columns and f in window.columns]
-        drift_inputs = drift_table(reference, window, common, bins=cfg.psi_bins,
-                                   threshold=cfg.max_input_psi, labels=labels)
+        drift_inputs = drift_table(
+            reference, window, common, bins=cfg.psi_bins, threshold=cfg.max_input_psi, labels=labels
+        )
         score_psi = psi(
             pd.Series(champion.bundle.predict(reference, "reoffend")),
             pd.Series(champ_p["reoffend"]),
@@ -474,15 +490,23 @@ def _evaluate(
     fair: dict[str, Any] = {}
     if audit_fairness is not None:
         say("fairness audit of both models on the window (the deployed decision)")
-        dirs = {name: _on_window(run, window, out_dir, name)
-                for name, run in (("champion", champion), ("challenger", challenger))}
+        dirs = {
+            name: _on_window(run, window, out_dir, name)
+            for name, run in (("champion", champion), ("challenger", challenger))
+        }
         paths = {name: Path(audit_fairness(d)) for name, d in dirs.items()}
         payloads = {k: json.loads(p.read_text(encoding="utf-8")) for k, p in paths.items()}
         gates.append(fairness_gate(payloads["champion"], payloads["challenger"], cfg))
         fair = {k: str(p) for k, p in paths.items()}
     else:
-        gates.append(Gate(name="fairness", passed=False, threshold="fairness audit of both models",
-                          reason="not run (no fairness audit was supplied): cannot promote"))
+        gates.append(
+            Gate(
+                name="fairness",
+                passed=False,
+                threshold="fairness audit of both models",
+                reason="not run (no fairness audit was supplied): cannot promote",
+            )
+        )
     window_dates = pd.to_datetime(window["index_date"])
     measures = {
         "window": {

@@ -122,7 +122,9 @@ class WorldParams:
 
     def rate_trend_max(self) -> float:
         """An upper bound of :meth:`rate_trend` (for thinning)."""
-        bound = float(np.prod(np.maximum(self.lockdowns[:, 2], 1.0))) if len(self.lockdowns) else 1.0
+        bound = (
+            float(np.prod(np.maximum(self.lockdowns[:, 2], 1.0))) if len(self.lockdowns) else 1.0
+        )
         for _, _, t_lo, t_hi, g in self.age_growth:
             bound *= max(1.0, (1.0 + g) ** ((t_hi - t_lo) / YEAR))
         return bound

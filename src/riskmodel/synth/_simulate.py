@@ -227,7 +227,10 @@ def simulate_chunk(
     # follow-ons are recorded under their burst's era: one excitation column per (era, class)
     exc_col = params.next_class(inc.cls) + (params.era_of(t0[inc.root]) * params.n_classes)
     exc = excitation(
-        inc.person, inc.t, exc_col.astype(np.int64), beta=params.beta,
+        inc.person,
+        inc.t,
+        exc_col.astype(np.int64),
+        beta=params.beta,
         n_classes=params.n_classes * n_eras,
     )[idx]
     comp = completion_of[ip]
