@@ -37,6 +37,12 @@ def test_psi_grows_with_the_shift_and_is_positive(shift, seed):
     assert small >= 0 and large > small
 
 
+def test_psi_sees_a_count_that_was_always_zero_start_moving():
+    ref = pd.Series(np.zeros(1000))
+    cur = pd.Series(np.r_[np.zeros(500), np.ones(500)])
+    assert psi(ref, cur) > 1.0
+
+
 def test_psi_by_hand_for_categories():
     ref = pd.Series(["a"] * 50 + ["b"] * 50)
     cur = pd.Series(["a"] * 80 + ["b"] * 20)

@@ -40,7 +40,10 @@ def bin_reference(reference: pd.Series, *, bins: int = 10) -> dict[str, Any]:
         if len(x) == 0:
             return {"kind": "numeric", "edges": []}
         qs = np.quantile(x, np.linspace(0, 1, bins + 1)[1:-1])
-        return {"kind": "numeric", "edges": [float(v) for v in np.unique(qs)]}
+        # values above the reference's largest get a bin of their own: a count that was always 0
+        # and now is not has moved, however few the reference's distinct values
+        top = np.nextafter(x.max(), np.inf)
+        return {"kind": "numeric", "edges": [float(v) for v in np.unique(np.append(qs, top))]}
     levels = sorted({str(v) for v in reference.dropna().astype(str)})
     return {"kind": "category", "levels": levels}
 
