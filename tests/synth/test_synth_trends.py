@@ -107,3 +107,20 @@ def test_recording_eras_and_rate_trends_are_built_from_the_config(kent_config):
         )
         assert (ratio[0] > 1.5) == grows
     assert params.rate_trend_max() >= params.rate_trend(t_late, np.array([16.5]))[0]
+
+
+def test_no_trends_twin_is_kent_with_the_trends_off():
+    import yaml
+
+    from riskmodel.paths import configs_dir
+
+    def raw(name):
+        return yaml.safe_load((configs_dir() / "world" / f"{name}.yaml").read_text())
+
+    kent, flat = raw("kent"), raw("kent_no_trends")
+    assert kent["trends"]["enabled"] is True and flat["trends"]["enabled"] is False
+    assert all(step["source"] for step in kent["trends"]["recording"])
+    assert kent["trends"]["new_offence"]["start"].isoformat() == "2015-12-29"
+    for key in ("name", "description", "trends", "calibration"):
+        kent.pop(key), flat.pop(key)
+    assert kent == flat
