@@ -23,7 +23,7 @@ def _audit(run_dir):
 
 def _log(entry):
     from riskmodel.paths import audit_log_path
-    from riskmodel.scoring._audit_log import AuditLog
+    from riskmodel.scoring import AuditLog
 
     return AuditLog(audit_log_path()).append(entry)
 
@@ -113,7 +113,7 @@ def test_mislabelled_extract_is_blocked_by_calibration(table, champion):
 def test_good_challenger_promoted_then_rollback_and_force_are_logged(table, champion):
     from riskmodel.paths import audit_log_path
     from riskmodel.refresh import current_aliases, rollback, run_of_alias
-    from riskmodel.scoring._audit_log import AuditLog
+    from riskmodel.scoring import AuditLog
 
     before = current_aliases()["champion"]
     res = _refresh(table)

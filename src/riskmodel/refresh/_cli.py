@@ -27,7 +27,7 @@ def _fairness_auditor():
 def _audit_logger(path: Path | None):
     def log(entry: dict) -> dict:
         from riskmodel.paths import audit_log_path
-        from riskmodel.scoring._audit_log import AuditLog
+        from riskmodel.scoring import AuditLog
 
         return AuditLog(path or audit_log_path()).append(entry)
 
