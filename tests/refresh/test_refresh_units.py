@@ -70,6 +70,24 @@ def test_person_bootstrap_keeps_a_persons_rows_together():
     assert np.allclose(w[:, [0, 3, 4]].sum(axis=1), 3)
 
 
+@given(st.integers(0, 10_000))
+def test_vectorised_weighted_auc_matches_scikit_learn(seed):
+    from sklearn.metrics import roc_auc_score
+
+    from riskmodel.refresh._gates import weighted_auc
+
+    r = np.random.default_rng(seed)
+    n = 300
+    y = r.random(n) < 0.3
+    p = np.round(r.random(n), 1)  # many ties
+    w = r.poisson(1.0, (3, n)).astype(float)
+    got = weighted_auc(y, p, w)
+    for b in range(3):
+        keep = w[b] > 0
+        want = roc_auc_score(y[keep], p[keep], sample_weight=w[b][keep])
+        assert got[b] == pytest.approx(want, abs=1e-12)
+
+
 def test_identical_models_gain_nothing():
     r = np.random.default_rng(2)
     y = r.random(600) < 0.3

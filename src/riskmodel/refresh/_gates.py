@@ -73,6 +73,23 @@ def _interval(values: np.ndarray, level: float) -> list[float | None]:
     return [float(np.quantile(v, a)), float(np.quantile(v, 1 - a))]
 
 
+def weighted_auc(y: np.ndarray, p: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """AUC under each row of weights ``w`` (``(B, n)``), ties counted half, in one vectorised
+    pass (sorting once): the bootstrap's AUCs without a Python loop over replicates."""
+    y = np.asarray(y).astype(bool)
+    w = np.atleast_2d(np.asarray(w, dtype=np.float64))
+    order = np.argsort(p, kind="stable")
+    p_s, y_s, w_s = np.asarray(p)[order], y[order], w[:, order]
+    starts = np.flatnonzero(np.r_[True, p_s[1:] != p_s[:-1]])
+    neg = np.add.reduceat(w_s * ~y_s, starts, axis=1)
+    pos = np.add.reduceat(w_s * y_s, starts, axis=1)
+    below = np.cumsum(neg, axis=1) - neg
+    num = (pos * (below + 0.5 * neg)).sum(axis=1)
+    den = pos.sum(axis=1) * neg.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / den, np.nan)
+
+
 def paired_auc_gain(
     y: np.ndarray,
     p_champion: np.ndarray,
@@ -87,9 +104,7 @@ def paired_auc_gain(
     by person (both models scored on the same resampled people in every replicate)."""
     y = np.asarray(y).astype(int)
     w = person_bootstrap_weights(person, n_boot=n_boot, seed=seed)
-    gains = np.array(
-        [_auc(y, p_challenger, wb) - _auc(y, p_champion, wb) for wb in w], dtype=np.float64
-    )
+    gains = weighted_auc(y, p_challenger, w) - weighted_auc(y, p_champion, w)
     a_ch, a_new = _auc(y, p_champion), _auc(y, p_challenger)
     return {
         "auc_champion": a_ch,
