@@ -296,10 +296,11 @@ def simulate_chunk(
         n_total=n_total,
     )
     vkey = victim_keys(homes, inc.person[idx], slot[idx], offset=offset, n_total=n_total)
+    labels = _new_offence_labels(params, offence[idx], it, stream)
     result = ChunkResult(
         person=ip.astype(np.int64) + offset,
         t=it,
-        offence=_new_offence_labels(params, offence[idx], it, stream),
+        offence=labels,
         relationship=rel[idx],
         victim=vkey,
         p_reoffend=p_reoffend,
@@ -320,11 +321,13 @@ def simulate_chunk(
         stats=stats,
     )
     if keep_incidents:
+        as_recorded = offence.copy()
+        as_recorded[idx] = labels  # recorded incidents carry the offence they were recorded as
         result.incidents = {
             "person": inc.person.astype(np.int64) + offset,
             "t": inc.t,
             "cls": inc.cls,
-            "offence": offence,
+            "offence": as_recorded,
             "relationship": rel,
             "victim": victim_keys(homes, inc.person, slot, offset=offset, n_total=n_total),
             "reported": reported,
