@@ -138,9 +138,11 @@ def test_fairness_gate_blocks_new_and_worse_disparities_only():
     new = _payload({("sex", "female", "fpr"): (1.6, "flagged")})
     g = fairness_gate(champ, new, cfg)
     assert not g.passed and "newly flagged: sex = female, fpr" in g.reason
-    worse = _payload({("ethnicity", "black", "fpr"): (1.4 * 1.2, "inconclusive")})
+    worse = _payload({("ethnicity", "black", "fpr"): (1.4 * 1.2, "flagged")})
     g = fairness_gate(champ, worse, cfg)
     assert not g.passed and "worse beyond the margin: ethnicity = black" in g.reason
+    maybe_chance = _payload({("ethnicity", "black", "fpr"): (1.4 * 1.2, "inconclusive")})
+    assert fairness_gate(champ, maybe_chance, cfg).passed
     strict = RefreshConfig(fairness_exempt=())
     assert not fairness_gate(champ, same, strict).passed
 

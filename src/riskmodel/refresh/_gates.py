@@ -270,8 +270,9 @@ def _distance(ratio: float | None) -> float | None:
 def fairness_gate(champion: dict[str, Any], challenger: dict[str, Any], cfg: RefreshConfig) -> Gate:
     """Compare two ``fairness.json`` payloads of the deployed decision on the same window:
     fails when a disparity is flagged for the challenger where the champion's estimate was
-    inside the band, or when a disparity outside the band (flagged or inconclusive) moved further
-    from parity than the champion's by more than ``fairness_margin`` (on the log-ratio scale)."""
+    inside the band, or when a disparity flagged for the challenger (its interval wholly outside
+    the band) is further from parity than the champion's by more than ``fairness_margin`` (on the
+    log-ratio scale). An inconclusive disparity (may be chance) never blocks."""
     newly, worse = [], []
     margin = math.log1p(cfg.fairness_margin)
     exempt = set(cfg.fairness_exempt)
@@ -300,7 +301,7 @@ def fairness_gate(champion: dict[str, Any], challenger: dict[str, Any], cfg: Ref
                     newly.append(f"{key} ({was} -> ratio {d.get('ratio'):.2f})")
                     continue
                 if (
-                    d.get("flag") in (FLAGGED, "inconclusive")
+                    d.get("flag") == FLAGGED
                     and dn is not None
                     and do is not None
                     and dn - do > margin
