@@ -92,7 +92,7 @@ def test_limits_reproduces_the_runs_own_figures(runs, limits):
 
 
 def test_ceiling_world_is_larger_and_another_seed(limits):
-    from riskmodel.config import load_world_config
+    from riskmodel.synth import load_world_config
 
     w = limits["ceiling"]["world"]
     assert w["scale"] == pytest.approx(2.0 * BASE["scale"])

@@ -22,7 +22,7 @@ from riskmodel.models import (
     resolve_model,
     train_table,
 )
-from riskmodel.notice import PERMITTED_USE_NOTICE
+from riskmodel.notice import PERMITTED_USE_NOTICE, permitted_use_notice
 from riskmodel.provenance import frame_fingerprint, git_commit
 from tests.models.models_fixtures import fixture_experiment
 
@@ -68,7 +68,10 @@ def test_run_directory_follows_the_contract(runs, project_home, feature_table):
     manifest_sha = hashlib.sha256((d / "model" / "manifest.json").read_bytes()).hexdigest()
     assert info["bundle_manifest_sha256"] == manifest_sha == first.bundle_manifest_sha256
     metrics = json.loads((d / "metrics.json").read_text())
-    assert metrics["permitted_use"] == PERMITTED_USE_NOTICE
+    # the training report's twin names this model's own sensitive inputs (run.json: the default)
+    assert metrics["permitted_use"] == permitted_use_notice(
+        json.loads((d / "model" / "bundle.json").read_text())["feature_names"]
+    )
     assert metrics["test.reoffend.auc.model"] == first.metrics["test.reoffend.auc.model"]
     preds = pd.read_parquet(d / "predictions.parquet")
     frame, _ = feature_table

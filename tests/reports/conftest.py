@@ -27,8 +27,8 @@ eligibility: {{capacity: 40}}
 
 
 @pytest.fixture(scope="session")
-def tiny_pipeline(tmp_path_factory):
-    """``run_pipeline`` on the tiny world (2x its people), with its own reports and stores."""
+def _tiny_pipeline_built(tmp_path_factory):
+    """``run_pipeline`` on the tiny world (2x its people), once, in its own project home."""
     from riskmodel.pipeline import run_pipeline
 
     home = tmp_path_factory.mktemp("readers-home")
@@ -36,9 +36,19 @@ def tiny_pipeline(tmp_path_factory):
     exp = home / "experiments" / "tiny.yaml"
     exp.parent.mkdir()
     exp.write_text(TINY_EXPERIMENT.format(world=REPO / "configs" / "world" / "tiny.yaml"))
+    # the environment is restored as soon as the pipeline has run: a session-long RISKMODEL_HOME
+    # would leak into every later test on this worker
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("RISKMODEL_HOME", str(home))
         mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{home / 'mlflow.db'}")
-        mp.setenv("RISKMODEL_AUDIT_LOG", str(home / "audit_log" / "scoring.jsonl"))
         result = run_pipeline(exp, user="readers-test")
-        yield result
+    return result, home
+
+
+@pytest.fixture
+def tiny_pipeline(_tiny_pipeline_built, monkeypatch):
+    """The tiny pipeline's result, with this test pointed at its project home."""
+    result, home = _tiny_pipeline_built
+    monkeypatch.setenv("RISKMODEL_HOME", str(home))
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{home / 'mlflow.db'}")
+    return result

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from riskmodel.evaluation import HIGHER_IS_BETTER, percentile_interval, verdict
+from riskmodel.evaluation import HIGHER_IS_BETTER, interval_json, percentile_interval, verdict
 from riskmodel.models._heads import HEAD_LABELS
 from riskmodel.models._paired import paired_comparison
 from riskmodel.provenance import rng
@@ -255,7 +255,7 @@ def _independent_diff(rep_ref, rep_run, per_run, i, head, *, metrics=COMPARE_MET
         a, b = values[1]["value"][m]["model"], values[0]["value"][m]["model"]
         ra, rb = rep_run[m]["model"], rep_ref[m]["model"]
         n = min(len(ra), len(rb))
-        ci = percentile_interval(ra[:n] - rb[:n], values[0]["ci_level"])
+        ci = interval_json(*percentile_interval(ra[:n] - rb[:n], values[0]["ci_level"]))
         out["diff"][m] = None if a is None or b is None else a - b
         out["ci"][m] = ci
         out["verdict"][m] = verdict(*ci, higher_is_better=HIGHER_IS_BETTER[m])

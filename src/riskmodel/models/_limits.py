@@ -40,7 +40,7 @@ Progress = Callable[[str], None]
 
 def ceiling_experiment(experiment: Any, *, scale_factor: float, world_seed: int | None = None):
     """The experiment's world config with more people and another seed (the ceiling's world)."""
-    from riskmodel.config import load_world_config
+    from riskmodel.synth import load_world_config
 
     if world_seed is None:
         base = experiment.world_seed

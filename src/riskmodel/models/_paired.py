@@ -15,6 +15,7 @@ import numpy as np
 
 from riskmodel.evaluation import (
     HIGHER_IS_BETTER,
+    interval_json,
     percentile_interval,
     probability_metrics,
     rank_metrics,
@@ -97,12 +98,14 @@ def paired_comparison(
     out: dict[str, Any] = {"value": {}, "ci": {}, "diff": {}, "diff_ci": {}, "verdict": {}}
     for m in metrics:
         out["value"][m] = {name: _num(point[name][m][0]) for name in arrays}
-        out["ci"][m] = {name: percentile_interval(flat[name][m], ci_level) for name in arrays}
+        out["ci"][m] = {
+            name: interval_json(*percentile_interval(flat[name][m], ci_level)) for name in arrays
+        }
     for pair, (a, b) in pairs.items():
         out["diff"][pair], out["diff_ci"][pair], out["verdict"][pair] = {}, {}, {}
         for m in metrics:
             out["diff"][pair][m] = _num(point[a][m][0] - point[b][m][0])
-            ci = percentile_interval(flat[a][m] - flat[b][m], ci_level)
+            ci = interval_json(*percentile_interval(flat[a][m] - flat[b][m], ci_level))
             out["diff_ci"][pair][m] = ci
             out["verdict"][pair][m] = verdict(*ci, higher_is_better=HIGHER_IS_BETTER[m])
     if keep_replicates:

@@ -317,7 +317,7 @@ def calibration_metrics(trained: Trained, experiment: Any) -> dict[str, Any]:
     """``<period>.<head>.calibration_slope.model`` / ``calibration_intercept`` and their ``_ci``,
     for the test period and for people not seen in training, bootstrapped like every other
     interval in ``metrics.json`` (same unit, own named random stream)."""
-    from riskmodel.evaluation import percentile_interval, replicate_weights
+    from riskmodel.evaluation import interval_json, percentile_interval, replicate_weights
     from riskmodel.provenance import rng
 
     ev = experiment.evaluation
@@ -350,7 +350,7 @@ def calibration_metrics(trained: Trained, experiment: Any) -> dict[str, Any]:
             for j, what in enumerate(("slope", "intercept")):
                 vals = arr[:, j][~np.isnan(arr[:, j])]
                 out[f"{period}.{head}.calibration_{what}_ci.model"] = (
-                    percentile_interval(vals, ev.ci_level) if len(vals) else None
+                    interval_json(*percentile_interval(vals, ev.ci_level)) if len(vals) else None
                 )
     return out
 
@@ -525,10 +525,12 @@ def calibration_sentences(m: dict[str, Any]) -> list[str]:
 def model_labels(experiment: Any) -> dict[str, str]:
     """Labels of the compared models; the small logistic baseline named by its actual inputs."""
     try:
-        words = experiment.train.baselines.age_priors_description
+        baselines = experiment.train.baselines
     except AttributeError:
         return dict(MODEL_LABELS)
-    return {**MODEL_LABELS, "logistic_age_priors": f"logistic: {words}"}
+    if list(baselines.age_priors_features) == list(type(baselines)().age_priors_features):
+        return dict(MODEL_LABELS)  # the default pair keeps its short, familiar label
+    return {**MODEL_LABELS, "logistic_age_priors": f"logistic: {baselines.age_priors_description}"}
 
 
 def summary_sentences(
