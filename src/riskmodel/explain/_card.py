@@ -26,6 +26,7 @@ import pandas as pd
 
 from riskmodel import __version__
 from riskmodel.data import write_text
+from riskmodel.evaluation import cell_speaks
 from riskmodel.explain._reasons import feature_labels
 from riskmodel.explain._run import RunView, flat_metrics, load_run_view, metric_rows
 from riskmodel.notice import (
@@ -253,7 +254,7 @@ def _label_gap(
         )
         rows = []
         for name, r in agg.iterrows():
-            if r["n"] < min_n:
+            if not cell_speaks(r["n"], min_n):  # the one small-cell rule of every report
                 rows.append({"group": str(name), "n": int(r["n"]), "suppressed": True})
                 continue
             share = r["recorded"] / r["true"] if r["true"] > 0 else None
