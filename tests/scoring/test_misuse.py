@@ -233,23 +233,13 @@ FORMULAS = ('=HYPERLINK("http://x.example","click")', "+1+1", "-2+3", "@SUM(A1)"
 def test_item9_formula_cells_are_neutralised_in_every_csv(isolated_project, bundle_dir, tmp_path):
     import csv
 
-    from riskmodel.scoring import score_cohort
-
     from .conftest import make_features
 
     df = make_features(120, 3)
     df["person_id"] = [f"{FORMULAS[i % len(FORMULAS)]}{i}" for i in range(len(df))]
     df["age_at_index"] = df["age_at_index"].astype(object)
     df.loc[:9, "age_at_index"] = "=cmd|' /C calc'!A0"  # rejected, and echoed in rejects.csv
-    path = tmp_path / "features.csv"
-    df.to_csv(path, index=False)
-    res = score_cohort(
-        model=bundle_dir,
-        cohort=path,
-        purpose="programme_referral",
-        capacity=30,
-        out_dir=isolated_project / "out",
-    )
+    res = _score_features_file(df, tmp_path, bundle_dir, isolated_project, capacity=30)
     assert len(res.eligibility_list) > 0 and res.counts["rejected"] == 10
     for name in ("eligibility_list.csv", "rejects.csv"):
         text = (res.out_dir / name).read_text(encoding="utf-8")
@@ -372,22 +362,13 @@ def test_item11_outputs_respect_the_umask(isolated_project, bundle_dir, cohort_f
 
 
 def test_item11_rejects_file_caps_what_it_echoes(isolated_project, bundle_dir, tmp_path):
-    from riskmodel.scoring import score_cohort
 
     from .conftest import make_features
 
     df = make_features(50, 3)
     df["age_at_index"] = df["age_at_index"].astype(object)
     df.loc[4, "age_at_index"] = "x" * 5_000_000
-    path = tmp_path / "features.csv"
-    df.to_csv(path, index=False)
-    res = score_cohort(
-        model=bundle_dir,
-        cohort=path,
-        purpose="programme_referral",
-        capacity=5,
-        out_dir=isolated_project / "out",
-    )
+    res = _score_features_file(df, tmp_path, bundle_dir, isolated_project, capacity=5)
     assert res.counts["rejected"] == 1
     assert res.rejects_csv.stat().st_size < 20_000
     assert "5,000,000 characters" in res.rejects_csv.read_text()
@@ -419,8 +400,6 @@ def test_item1_features_file_rejects_future_missing_dates_and_negative_counts(
 ):
     import pandas as pd
 
-    from riskmodel.scoring import score_cohort
-
     from .conftest import AS_OF, make_features
 
     df = make_features(250, 3)
@@ -429,15 +408,7 @@ def test_item1_features_file_rejects_future_missing_dates_and_negative_counts(
     df.loc[1, "index_date"] = None  # missing
     df.loc[2, "index_date"] = "2024-05-01T00:00:00"  # a valid date, written as a timestamp
     df.loc[3, "da_incidents_365d"] = -2  # a negative count
-    path = tmp_path / "features.csv"
-    df.to_csv(path, index=False)
-    res = score_cohort(
-        model=bundle_dir,
-        cohort=path,
-        purpose="programme_referral",
-        capacity=30,
-        out_dir=isolated_project / "out",
-    )
+    res = _score_features_file(df, tmp_path, bundle_dir, isolated_project, capacity=30)
     assert res.scoring_date <= AS_OF
     c = res.counts
     assert c["in"] == 250 and c["rejected"] == 3
@@ -445,7 +416,7 @@ def test_item1_features_file_rejects_future_missing_dates_and_negative_counts(
     rejects = pd.read_csv(res.rejects_csv, comment="#")
     got = {(int(r.row), r.column) for r in rejects.itertuples()}
     assert got == {(1, "index_date"), (2, "index_date"), (4, "da_incidents_365d")}
-    assert rejects["file"].eq(str(path)).all()
+    assert rejects["file"].eq(str(tmp_path / "features.csv")).all()
     summary = json.loads(res.summary_json.read_text())
     assert summary["counts_outside_cohort"]["no_recent_da_event"] < 5
 
@@ -617,3 +588,18 @@ def test_item6_baseline_description_comes_from_its_features():
     other = BaselineConfig(age_priors_features=("age_at_index", "da_incidents_365d"))
     assert "da_incidents_365d" in other.age_priors_description
     assert "prior DA count" not in other.age_priors_description
+
+
+def _score_features_file(df, tmp_path, bundle_dir, home, *, capacity):
+    """Write ``df`` as a features-file cohort and score it into ``home/out``."""
+    from riskmodel.scoring import score_cohort
+
+    path = tmp_path / "features.csv"
+    df.to_csv(path, index=False)
+    return score_cohort(
+        model=bundle_dir,
+        cohort=path,
+        purpose="programme_referral",
+        capacity=capacity,
+        out_dir=home / "out",
+    )
