@@ -5,6 +5,8 @@
 - :func:`read_extract`: a force's own extract, mapped into the contract by a mapping config
 - :func:`read_person_table`: a ready person-level table (e.g. COMPAS) by its table config
 - atomic Parquet/CSV/JSON writers and :func:`read_table`
+- :func:`iter_world_parts`, :func:`read_world_tables`: a world folder in either layout (one file
+  per table, or a partitioned dataset), a partition at a time
 
 Names are imported on first use, so loading a config (which imports the schema) does not pay for
 pandas and pyarrow.
@@ -35,6 +37,13 @@ _WHERE = {
     "read_extract": "_external",
     "read_person_table": "_external",
     "read_raw": "_external:_read_raw",
+    "WORLD_TABLES": "_partitions",
+    "iter_world_parts": "_partitions",
+    "part_name": "_partitions",
+    "partition_count": "_partitions",
+    "read_world_part": "_partitions",
+    "read_world_tables": "_partitions",
+    "world_layout": "_partitions",
     "atomic_path": "_io",
     "read_table": "_io",
     "write_csv": "_io",
@@ -76,15 +85,21 @@ __all__ = [
     "SEVERE_OFFENCE_TYPES",
     "SEXES",
     "TRUTH_COLUMNS",
+    "WORLD_TABLES",
     "arrow_dates",
     "atomic_path",
     "empty_rejects",
     "load_extract",
     "not_utf8_message",
     "position_in",
+    "iter_world_parts",
+    "part_name",
+    "partition_count",
     "read_extract",
     "read_person_table",
     "read_raw",
+    "read_world_part",
+    "read_world_tables",
     "read_table",
     "spreadsheet_safe",
     "validate_events",
@@ -93,6 +108,7 @@ __all__ = [
     "write_csv",
     "write_json",
     "write_parquet",
+    "world_layout",
     "write_text",
 ]
 
@@ -129,6 +145,15 @@ if TYPE_CHECKING:  # pragma: no cover
         write_json,
         write_parquet,
         write_text,
+    )
+    from riskmodel.data._partitions import (
+        WORLD_TABLES,
+        iter_world_parts,
+        part_name,
+        partition_count,
+        read_world_part,
+        read_world_tables,
+        world_layout,
     )
     from riskmodel.data._schema import (
         AREAS,
