@@ -11,9 +11,10 @@ labels, so the panel compares like with like:
 - ``equal_selection_same_places``: each group offered places in proportion to its size (equal
   selection rates), the highest scores within each group first.
 - ``equalized_odds_same_places``: fairlearn's ``ThresholdOptimizer`` (equalised odds, Hardt et
-  al. 2016) on the existing score; when it selects more people than there are places, its
-  selections are thinned at random by the same fraction in every group (which keeps its error-rate
-  ratios between groups in expectation); when it selects fewer, it is shown as it is and says so.
+  al. 2016) on the existing score, at the same overall selection rate: the weight of an unneeded
+  offer against a missed reoffender in its objective is set (by bisection) to the two corners of
+  the groups' common ROC curve either side of the places, mixed at random to fill them in
+  expectation; the few it selects beyond the places are dropped at random.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ OPTION_TEXT = {
     ),
     "equalized_odds_same_places": (
         "fairlearn ThresholdOptimizer, equalised odds (group-specific, partly randomised "
-        "thresholds), thinned at random to the same number of places when it selects more."
+        "thresholds), its objective weighted so it fills the same number of places."
     ),
 }
 
@@ -164,6 +165,89 @@ def _equal_selection(
     return _take_tops(ranked, n_take, n)
 
 
+def _equalized_odds_fit(
+    X: pd.DataFrame, y: np.ndarray, sensitive: pd.Series, rows: np.ndarray, weight: float, seed: int
+) -> np.ndarray:
+    """fairlearn's equalised-odds thresholds fitted on ``rows`` with negatives counted ``weight``
+    times as much as positives, predicted for everyone.
+
+    ThresholdOptimizer takes no sample weights, so a weight is given by repeating rows (the larger
+    side whole times, the fraction as a fixed seeded subset); its accuracy objective then trades
+    a missed reoffender against ``weight`` unneeded offers, which moves its operating point along
+    the groups' common ROC curve, and so its overall selection rate, monotonically.
+    """
+    from fairlearn.postprocessing import ThresholdOptimizer
+
+    side = (y[rows] == 0) if weight >= 1 else (y[rows] == 1)
+    factor = weight if weight >= 1 else 1 / weight
+    base, frac = int(np.floor(factor)), factor - np.floor(factor)
+    heavy = rows[side]
+    extra = [heavy] * (base - 1)
+    if frac > 0:
+        order = np.random.default_rng(seed).permutation(len(heavy))
+        extra.append(heavy[np.sort(order[: int(round(frac * len(heavy)))])])
+    idx = np.concatenate([rows, *extra]) if extra else rows
+    to = ThresholdOptimizer(
+        estimator=_ScoreAsProbability().fit(X),
+        constraints="equalized_odds",
+        objective="accuracy_score",
+        prefit=True,
+        predict_method="predict_proba",
+    )
+    to.fit(
+        X.iloc[idx].reset_index(drop=True),
+        y[idx],
+        sensitive_features=sensitive.iloc[idx].reset_index(drop=True),
+    )
+    return np.asarray(to.predict(X, sensitive_features=sensitive, random_state=seed), np.int64)
+
+
+def _equalized_odds_at_places(
+    X: pd.DataFrame,
+    y: np.ndarray,
+    sensitive: pd.Series,
+    eligible: np.ndarray,
+    places: int,
+    gen: np.random.Generator,
+    *,
+    fits: int = 12,
+) -> tuple[np.ndarray, dict]:
+    """fairlearn's equalised odds at ``places`` selections, fitted on the people the rule may
+    list (the exclusion is kept).
+
+    A linear objective's optimum is a corner of the groups' common ROC curve, so weighting alone
+    jumps from corner to corner. The weight of an unneeded offer against a missed reoffender is
+    found by bisection (on its logarithm) to the two neighbouring corners that select just more
+    and just fewer than the places; each person then gets the first's decision with the
+    probability that makes the expected count equal the places (a point on the edge between them,
+    which keeps error rates equal between groups, as fairlearn's own randomisation does).
+    """
+    rows = np.flatnonzero(eligible)
+    seed = int(gen.integers(2**31 - 1))
+
+    def select(log_w: float) -> np.ndarray:
+        return _equalized_odds_fit(X, y, sensitive, rows, float(np.exp(log_w)), seed) * eligible
+
+    # weights 1/32 .. 64 (a weight is paid in repeated rows): from about half the people selected
+    # down to the few with scores near the top
+    lo, hi = np.log(1 / 32), np.log(64.0)
+    above, below, w = select(lo), select(hi), lo
+    if above.sum() > places > below.sum():
+        for _ in range(fits):
+            mid = (lo + hi) / 2
+            pred = select(mid)
+            if pred.sum() >= places:
+                lo, above, w = mid, pred, mid  # still fills the places: weigh false offers more
+            else:
+                hi, below = mid, pred
+        share = (places - below.sum()) / max(above.sum() - below.sum(), 1)
+        mixed = np.where(gen.random(len(above)) < share, above, below)
+    else:
+        mixed = above if above.sum() <= places else below
+        above = None
+    return mixed, {"negative_weight": float(np.exp(w)), "fits": fits + 2, "above": above}
+
+
 def compare_mitigations(
     *,
     score: np.ndarray,
@@ -176,8 +260,6 @@ def compare_mitigations(
 ) -> dict:
     """Table of options at the audited decision's number of places, with overall performance,
     selection and the largest gaps between reportable groups."""
-    from fairlearn.postprocessing import ThresholdOptimizer
-
     s = np.asarray(score, dtype=float)
     y = np.asarray(y_true, dtype=np.int64)
     sel = np.asarray(selected, dtype=np.int64)
@@ -204,24 +286,19 @@ def compare_mitigations(
     s01 = s if (lo >= 0.0 and hi <= 1.0) else (s - lo) / (hi - lo if hi > lo else 1.0)
     # fairlearn walks the sorted unique scores one by one in Python: a 0.001 grid keeps it fast
     X = pd.DataFrame({"score": np.round(s01, SCORE_DECIMALS)})
-    to = ThresholdOptimizer(
-        estimator=_ScoreAsProbability().fit(X),
-        constraints="equalized_odds",
-        objective="balanced_accuracy_score",
-        prefit=True,
-        predict_method="predict_proba",
-    )
-    to.fit(X, y, sensitive_features=sensitive)
-    pred = (
-        np.asarray(
-            to.predict(X, sensitive_features=sensitive, random_state=int(gen.integers(2**31 - 1)))
-        ).astype(np.int64)
-        * elig
-    )
+    pred, fl = _equalized_odds_at_places(X, y, sensitive, elig, places, gen)
     fl_selected = int(pred.sum())
+    # the mix fills the places in expectation: drop the few over, or add the few missing from the
+    # corner above, at random
     if fl_selected > places:
-        keep = gen.random(len(pred)) < places / fl_selected
+        keep = np.zeros(len(pred), bool)
+        keep[gen.choice(np.flatnonzero(pred), size=places, replace=False)] = True
         pred = pred * keep
+    elif fl_selected < places and fl["above"] is not None:
+        spare = np.flatnonzero((fl["above"] == 1) & (pred == 0))
+        add = gen.choice(spare, size=min(places - fl_selected, len(spare)), replace=False)
+        pred = pred.copy()
+        pred[add] = 1
     options["equalized_odds_same_places"] = pred
 
     table = []
@@ -237,6 +314,8 @@ def compare_mitigations(
         "score_auc": score_auc,
         "places": places,
         "fairlearn_selected_before_thinning": fl_selected,
+        "fairlearn_negative_weight": fl["negative_weight"],
+        "fairlearn_fits": fl["fits"],
         "groups_reported": [labels[i] for i in np.flatnonzero(report) if labels[i] != MISSING_GROUP]
         or [labels[i] for i in np.flatnonzero(report)],
         "options": table,
