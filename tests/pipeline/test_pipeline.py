@@ -70,10 +70,12 @@ def test_every_output_is_written_where_the_readme_says(piped):
     worlds = [p for p in (home / "synthetic_data").iterdir() if not p.name.startswith(".")]
     assert [w.name.split("-")[0] for w in worlds] == ["tiny"]
     assert piped["run"].world_dir == worlds[0]
-    # every step but the companion (the tiny experiment has no *_no_sensitive sibling), in order
+    # every step, in order; the tiny experiment has no *_no_sensitive sibling, so no companion
     from riskmodel.pipeline import STEPS
 
-    assert piped["steps"] == [s for s in STEPS if "companion" not in s]
+    assert piped["steps"] == list(STEPS)
+    fairness = json.loads((run_dir / "fairness.json").read_text())
+    assert fairness["sensitive_inputs"]["comparison"]["available"] is False
 
 
 def test_the_experiment_settings_reach_explain_and_fairness(piped):

@@ -7,7 +7,9 @@ same models and the same metrics.
 from __future__ import annotations
 
 import fnmatch
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -357,6 +359,7 @@ def _metrics(
         test_people[split.seen_in_fitting].nunique() / max(test_people.nunique(), 1)
     )
 
+    jobs = []
     for head, label in HEAD_LABELS.items():
         harm = HARM_COLUMN if head == "severe" else None
         for period, n_boot, rows in (
@@ -375,32 +378,48 @@ def _metrics(
                     name: ModelScores(rank=s.rank[rows], proba=s.proba[rows])
                     for name, s in model_scores.items()
                 }
-            if period == "test":
-                say(f"scoring the {head} head on the test period ({n_boot} bootstrap replicates)")
             kk = (
                 k
                 if period == "test"
                 else max(1, min(len(df), round(k * len(df) / max(len(parts["test"]), 1))))
             )
-            result = evaluate_head(
-                df[label].astype(bool).to_numpy().astype(int),
-                model_scores,
-                k=kk,
-                threshold=thresholds[head],
-                harm=(
-                    df[harm].to_numpy(dtype=float, na_value=0.0)
-                    if harm and harm in df.columns
-                    else None
-                ),
-                n_boot=n_boot,
-                ci_level=ev.ci_level,
-                n_bins=ev.ece_bins,
-                generator=rng(seed, f"bootstrap.{period}.{head}"),
-                unit=ev.bootstrap_unit,
-                groups=df["person_id"].to_numpy() if ev.bootstrap_unit == "person" else None,
-                gains_vs=tuple(n for n in model_scores if n != "model"),
+            jobs.append(
+                (
+                    head,
+                    period,
+                    kk,
+                    dict(
+                        y=df[label].astype(bool).to_numpy().astype(int),
+                        models=model_scores,
+                        k=kk,
+                        threshold=thresholds[head],
+                        harm=(
+                            df[harm].to_numpy(dtype=float, na_value=0.0)
+                            if harm and harm in df.columns
+                            else None
+                        ),
+                        n_boot=n_boot,
+                        ci_level=ev.ci_level,
+                        n_bins=ev.ece_bins,
+                        generator=rng(seed, f"bootstrap.{period}.{head}"),
+                        unit=ev.bootstrap_unit,
+                        groups=df["person_id"].to_numpy()
+                        if ev.bootstrap_unit == "person"
+                        else None,
+                        gains_vs=tuple(n for n in model_scores if n != "model"),
+                    ),
+                )
             )
-            m.update(flatten_head(f"{period}.{head}", result))
-            if period != "test":
-                m[f"{period}.{head}.k"] = kk
+    say(
+        f"scoring both heads on the test period and on people unseen in fitting "
+        f"({ev.n_boot} bootstrap replicates by {ev.bootstrap_unit})"
+    )
+    # each evaluation has its own generator, so running them side by side changes no figure;
+    # numpy releases the GIL in the bootstrap's array work, so threads use the idle core
+    with ThreadPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1) or 1) as pool:
+        results = list(pool.map(lambda job: evaluate_head(**job[3]), jobs))
+    for (head, period, kk, _), result in zip(jobs, results, strict=True):
+        m.update(flatten_head(f"{period}.{head}", result))
+        if period != "test":
+            m[f"{period}.{head}.k"] = kk
     return m

@@ -9,17 +9,27 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from riskmodel.experiment import load_experiment
 from riskmodel.explain import explain_run
 from riskmodel.fairness import audit_run
-from riskmodel.models import CHAMPION, REGISTERED_NAMES, load_run, promote, train_experiment
+from riskmodel.models import (
+    CHAMPION,
+    REGISTERED_NAMES,
+    load_run,
+    prepare_data,
+    promote,
+    train_experiment,
+    train_table,
+)
 from riskmodel.notice import PERMITTED_PURPOSE
 from riskmodel.paths import reports_dir
 from riskmodel.scoring import score_cohort
 from riskmodel.synth import verify_world
 
 STEPS = (
-    "train (world, features, both heads, baselines, MLflow)",
-    "train the companion without the sensitive inputs (age, health flags)",
+    "world and features",
+    "train (both heads, baselines, MLflow); the companion without the sensitive inputs "
+    "(age, health flags) trains beside it in a second process",
     "promote the run to champion",
     "fairness audit",
     "explanations and model card",
@@ -68,6 +78,31 @@ def _latest_scoring_date(world_dir: Path) -> date:
     return date.fromisoformat(str(manifest["end_date"]))
 
 
+def _train_companion(path: str) -> str:
+    """The companion's run id (run in a child process: LightGBM uses one thread per model, so
+    the two trainings fill the two cores; MLflow's SQLite store waits for the other's writes)."""
+    return train_experiment(path).run_id
+
+
+def _train_with_companion(
+    data: Any, experiment: Any, experiment_path: str | Path, comp_path: Path | None
+) -> tuple[Any, str | None]:
+    """Train the run here and, when there is one, its companion in a second process meanwhile.
+
+    The world exists by now (``prepare_data`` made it), so the companion only reuses it; it builds
+    its own feature table (it leaves inputs out). Neither run's figures depend on the other.
+    """
+    if comp_path is None:
+        return train_table(data, experiment, experiment_file=experiment_path), None
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn")) as pool:
+        pending = pool.submit(_train_companion, str(comp_path))
+        trained = train_table(data, experiment, experiment_file=experiment_path)
+        return trained, pending.result()
+
+
 def run_pipeline(
     experiment_path: str | Path,
     *,
@@ -91,10 +126,13 @@ def run_pipeline(
         timings[name] = round(time.perf_counter() - t0, 1)
         return out
 
-    trained = timed(STEPS[0], lambda: train_experiment(experiment_path))
-    run = load_run(trained.run_dir)
+    experiment = load_experiment(experiment_path)
+    data = timed(STEPS[0], lambda: prepare_data(experiment))
     comp_path = companion_experiment(experiment_path)
-    companion = timed(STEPS[1], lambda: train_experiment(comp_path)).run_id if comp_path else None
+    trained, companion = timed(
+        STEPS[1], lambda: _train_with_companion(data, experiment, experiment_path, comp_path)
+    )
+    run = load_run(trained.run_dir)
     timed(STEPS[2], lambda: promote(run))
     fairness_html, fairness_json = timed(STEPS[3], lambda: audit_run(run, companion=companion))
     explained = timed(STEPS[4], lambda: explain_run(run, sample=run.experiment.explain.sample))
