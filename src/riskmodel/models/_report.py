@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -324,6 +326,7 @@ def calibration_metrics(trained: Trained, experiment: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     unseen = ~np.asarray(trained.split.seen_in_fitting, dtype=bool)
     pid = trained.predictions["person_id"].to_numpy()
+    jobs = []
     for period in CAL_PERIODS:
         rows = np.ones(len(pid), bool) if period == "test" else unseen
         if rows.sum() == 0:
@@ -335,23 +338,30 @@ def calibration_metrics(trained: Trained, experiment: Any) -> dict[str, Any]:
             key = f"{period}.{head}.calibration_{{}}.model"
             out[key.format("slope")] = None if np.isnan(slope) else slope
             out[key.format("intercept")] = None if np.isnan(intercept) else intercept
-            if ev.n_boot <= 0:
-                continue
-            reps = []
-            for W in replicate_weights(
-                len(y),
-                ev.n_boot,
-                rng(experiment.seed, f"bootstrap.calibration.{period}.{head}"),
-                unit=ev.bootstrap_unit,
-                groups=pid[rows] if ev.bootstrap_unit == "person" else None,
-            ):
-                reps.append(calibration_fit_replicates(y, p, W))
-            arr = np.vstack(reps)
-            for j, what in enumerate(("slope", "intercept")):
-                vals = arr[:, j][~np.isnan(arr[:, j])]
-                out[f"{period}.{head}.calibration_{what}_ci.model"] = (
-                    interval_json(*percentile_interval(vals, ev.ci_level)) if len(vals) else None
-                )
+            if ev.n_boot > 0:
+                jobs.append((period, head, y, p, pid[rows]))
+
+    def replicates(job) -> np.ndarray:
+        period, head, y, p, people = job
+        weights = replicate_weights(
+            len(y),
+            ev.n_boot,
+            rng(experiment.seed, f"bootstrap.calibration.{period}.{head}"),
+            unit=ev.bootstrap_unit,
+            groups=people if ev.bootstrap_unit == "person" else None,
+        )
+        return np.vstack([calibration_fit_replicates(y, p, W) for W in weights])
+
+    # each job has its own named random stream, so running them side by side changes no figure;
+    # numpy and scipy release the GIL in the array work, so the threads use both cores
+    with ThreadPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1) or 1) as pool:
+        results = list(pool.map(replicates, jobs))
+    for (period, head, *_), arr in zip(jobs, results, strict=True):
+        for j, what in enumerate(("slope", "intercept")):
+            vals = arr[:, j][~np.isnan(arr[:, j])]
+            out[f"{period}.{head}.calibration_{what}_ci.model"] = (
+                interval_json(*percentile_interval(vals, ev.ci_level)) if len(vals) else None
+            )
     return out
 
 
