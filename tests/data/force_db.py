@@ -152,29 +152,28 @@ def write_files(tables: dict[str, pd.DataFrame], folder: Path, kind: str) -> Pat
     )
 
 
-def load_postgres(tables: dict[str, pd.DataFrame], url: str) -> None:
-    """Create the force's tables (dates as DATE, the rest as TEXT) and fill them."""
-    import sqlalchemy as sa
+def load_postgres(tables: dict[str, pd.DataFrame], server) -> None:
+    """Create the force's tables (dates as DATE, the rest as TEXT), fill them by COPY, and let
+    the reader role select from them."""
+    import io
 
-    engine = sa.create_engine(url)
-    try:
-        with engine.begin() as conn:
-            for table, df in tables.items():
-                types = {
-                    c: sa.Date() if pd.api.types.is_datetime64_any_dtype(df[c]) else sa.Text()
-                    for c in df.columns
-                }
-                df.to_sql(
-                    NAMES[table],
-                    conn,
-                    if_exists="replace",
-                    index=False,
-                    dtype=types,
-                    method="multi",
-                    chunksize=2000,
-                )
-    finally:
-        engine.dispose()
+    from tests.data.pg_server import USER
+
+    with server.admin() as conn:
+        for table, df in tables.items():
+            name = NAMES[table]
+            cols = ", ".join(
+                f'"{c}" DATE' if pd.api.types.is_datetime64_any_dtype(df[c]) else f'"{c}" TEXT'
+                for c in df.columns
+            )
+            conn.execute(f"DROP TABLE IF EXISTS {name}")
+            conn.execute(f"CREATE TABLE {name} ({cols})")
+            buf = io.StringIO()
+            df.to_csv(buf, index=False, header=False, date_format="%Y-%m-%d")
+            names = ", ".join(f'"{c}"' for c in df.columns)
+            with conn.cursor().copy(f"COPY {name} ({names}) FROM STDIN (FORMAT csv)") as copy:
+                copy.write(buf.getvalue())
+            conn.execute(f"GRANT SELECT ON {name} TO {USER}")
 
 
 def sql_config(

@@ -33,7 +33,7 @@ def force(pg_server, tmp_path_factory):
 
     world = generate_world(load_world_config(configs_dir() / "world" / "tiny.yaml"), scale=SCALE)
     tables = force_db.force_tables(world)
-    force_db.load_postgres(tables, pg_server.url())
+    force_db.load_postgres(tables, pg_server)
     root = tmp_path_factory.mktemp("force")
     return {
         "world": world,
@@ -91,11 +91,16 @@ def extracts(force, pg_server):
         del os.environ[URL_ENV]
 
 
-def test_sql_features_equal_the_file_paths(extracts):
-    sql = _features(extracts["sql"])
+@pytest.fixture(scope="module")
+def features(extracts):
+    return {kind: _features(e) for kind, e in extracts.items()}
+
+
+def test_sql_features_equal_the_file_paths(extracts, features):
+    sql = features["sql"]
     assert len(sql.frame) > 500  # a real cohort, not an empty table compared with another
     for kind in ("csv", "parquet"):
-        other = _features(extracts[kind])
+        other = features[kind]
         pd.testing.assert_frame_equal(sql.frame, other.frame)
         assert sql.spec["counts"] == other.spec["counts"]
     for table in ("people", "events", "programmes"):
@@ -154,6 +159,7 @@ def _train_bundle(table):
         "num_leaves": 7,
         "seed": 0,
         "deterministic": True,
+        "num_threads": 1,  # a few hundred rows: threads would only wait for each other
     }
     for head in ("reoffend", "severe"):
         y = table.frame[f"{head}_12m"].astype(int).to_numpy()
@@ -163,15 +169,15 @@ def _train_bundle(table):
     return b
 
 
-def test_sql_scores_equal_the_file_path(extracts, isolated_project):
+def test_sql_scores_equal_the_file_path(features, isolated_project):
     from riskmodel.scoring import score_cohort
 
-    bundle = _train_bundle(_features(extracts["parquet"]))
+    bundle = _train_bundle(features["parquet"])
     bundle_dir = isolated_project / "bundle"
     bundle.save(bundle_dir)
     lists, probs = {}, {}
     for kind in ("sql", "csv"):
-        frame = _features(extracts[kind]).frame
+        frame = features[kind].frame
         probs[kind] = bundle.predict(frame, "reoffend")
         res = score_cohort(
             model=bundle_dir,
@@ -360,3 +366,28 @@ def test_cli_wrong_password_exits_with_a_clear_line(force, pg_server, monkeypatc
 def test_features_help_mentions_the_database():
     r = CliRunner().invoke(app, ["features", "--help"], terminal_width=200)
     assert "SELECT" in r.output and "example_force_sql.yaml" in r.output
+
+
+def test_the_example_sql_config_reads_a_force_schema(force, pg_server, monkeypatch):
+    """configs/external/example_force_sql.yaml as shipped: a schema, a table, a query, an order."""
+    from tests.data.pg_server import USER
+
+    with pg_server.admin() as conn:
+        conn.execute("CREATE SCHEMA IF NOT EXISTS da_extract")
+        for name in NAMES.values():
+            conn.execute(f"DROP TABLE IF EXISTS da_extract.{name}")
+            conn.execute(f"CREATE TABLE da_extract.{name} AS SELECT * FROM public.{name}")
+        conn.execute(f"GRANT USAGE ON SCHEMA da_extract TO {USER}")
+        conn.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA da_extract TO {USER}")
+    monkeypatch.setenv("RISKMODEL_EXTRACT_DB_URL", pg_server.url())
+    monkeypatch.setenv(URL_ENV, pg_server.url())
+    example = load_extract(configs_dir() / "external" / "example_force_sql.yaml")
+    plain = load_extract(force["sql"])
+    for table in ("people", "events", "programmes"):
+        pd.testing.assert_frame_equal(getattr(example, table), getattr(plain, table))
+    assert example.files["people"].endswith(" table da_extract.nominals")
+    assert set(example.rejects["file"]) == {
+        "table da_extract.nominals",
+        "query events",
+        "table da_extract.referrals",
+    }
