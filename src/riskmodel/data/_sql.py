@@ -312,9 +312,11 @@ class DatabaseReader:
             provenance = f"{self.label} {source}: {' '.join(query.split())}"
             what = "query's result"
         try:
-            result = self.conn.execution_options(
-                stream_results=True, max_row_buffer=self.chunk_rows
-            ).execute(stmt)
+            # a server-side cursor for this statement only (a connection's options would stay)
+            result = self.conn.execute(
+                stmt,
+                execution_options={"stream_results": True, "max_row_buffer": self.chunk_rows},
+            )
             found = list(result.keys())
             if table is None:
                 self._check_mapped(found, columns, source, what)
