@@ -197,19 +197,19 @@ def test_sql_scores_equal_the_file_path(features, isolated_project):
     pd.testing.assert_frame_equal(lists["sql"], lists["csv"])
 
 
-def test_small_chunks_read_the_same_rows(force, db_url, tmp_path):
+def test_small_chunks_read_the_same_rows(force, extracts, db_url, tmp_path):
     """Chunk boundaries (incl. a chunk whose column is all empty) change nothing."""
     small = force_db.sql_config(tmp_path, database={"url_env": URL_ENV, "chunk_rows": 7})
-    a, b = load_extract(force["sql"]), load_extract(small)
+    a, b = extracts["sql"], load_extract(small)
     for table in ("people", "events", "programmes"):
         pd.testing.assert_frame_equal(getattr(a, table), getattr(b, table))
     pd.testing.assert_frame_equal(a.rejects, b.rejects)
 
 
-def test_a_query_reads_like_the_table_and_is_named(force, db_url, tmp_path):
+def test_a_query_reads_like_the_table_and_is_named(extracts, db_url, tmp_path):
     query = 'SELECT * FROM crimes ORDER BY "CrimeRef", "CommittedDate"'
     cfg = force_db.sql_config(tmp_path, sources={"events": {"query": query}})
-    e, t = load_extract(cfg), load_extract(force["sql"])
+    e, t = load_extract(cfg), extracts["sql"]
     pd.testing.assert_frame_equal(e.events, t.events)
     assert set(e.rejects.loc[e.rejects["row"].notna(), "file"]) >= {"query events"}
     assert "SELECT * FROM crimes" in e.files["events"]
@@ -339,7 +339,7 @@ def test_an_unset_url_variable_is_named(force, monkeypatch):
         load_extract(force["sql"])
 
 
-def test_cli_builds_features_from_the_database(force, db_url, pg_server, tmp_path):
+def test_cli_builds_features_from_the_database(force, extracts, db_url, pg_server, tmp_path):
     out = tmp_path / "features"
     r = CliRunner().invoke(app, ["features", "--extract", str(force["sql"]), "--out", str(out)])
     assert r.exit_code == 0, r.output
@@ -351,7 +351,7 @@ def test_cli_builds_features_from_the_database(force, db_url, pg_server, tmp_pat
     files_text = "".join(p.read_text(errors="replace") for p in out.iterdir() if p.is_file())
     assert pg_server.password not in files_text + r.output
     rejects = read_table(out / "rejects.csv")
-    assert len(rejects) == len(load_extract(force["csv"]).rejects)
+    assert len(rejects) == len(extracts["csv"].rejects)
     assert {"table nominals", "table crimes"} <= set(rejects["file"])
 
 
@@ -370,7 +370,7 @@ def test_features_help_mentions_the_database():
     assert "SELECT" in r.output and "example_force_sql.yaml" in r.output
 
 
-def test_the_example_sql_config_reads_a_force_schema(force, pg_server, monkeypatch):
+def test_the_example_sql_config_reads_a_force_schema(extracts, pg_server, monkeypatch):
     """configs/external/example_force_sql.yaml as shipped: a schema, a table, a query, an order."""
     from tests.data.pg_server import USER
 
@@ -384,7 +384,7 @@ def test_the_example_sql_config_reads_a_force_schema(force, pg_server, monkeypat
     monkeypatch.setenv("RISKMODEL_EXTRACT_DB_URL", pg_server.url())
     monkeypatch.setenv(URL_ENV, pg_server.url())
     example = load_extract(configs_dir() / "external" / "example_force_sql.yaml")
-    plain = load_extract(force["sql"])
+    plain = extracts["sql"]
     for table in ("people", "events", "programmes"):
         pd.testing.assert_frame_equal(getattr(example, table), getattr(plain, table))
     assert example.files["people"].endswith(" table da_extract.nominals")
@@ -395,7 +395,7 @@ def test_the_example_sql_config_reads_a_force_schema(force, pg_server, monkeypat
     }
 
 
-def test_typed_columns_read_as_their_text_would(force, db_url, tmp_path):
+def test_typed_columns_read_as_their_text_would(extracts, db_url, tmp_path):
     """Timestamps, NUMERIC and BOOLEAN columns give the same valid rows as the same values kept
     as text (only the row whose harm is not a number differs: NULL there, so missing)."""
     query = """
@@ -406,7 +406,7 @@ def test_typed_columns_read_as_their_text_would(force, db_url, tmp_path):
         FROM crimes ORDER BY "CrimeRef", "CommittedDate", "SuspectRef"
     """
     typed = load_extract(force_db.sql_config(tmp_path, sources={"events": {"query": query}}))
-    text = load_extract(force["sql"])
+    text = extracts["sql"]
     pd.testing.assert_frame_equal(typed.events, text.events)
     got = _reject_keys(typed.rejects).set_index("key")
     assert got.loc["XC2", "rule"] == "missing_value"  # was bad_type as text
@@ -419,3 +419,23 @@ def test_a_query_with_no_rows_is_named(force, db_url, tmp_path):
     cfg = force_db.sql_config(tmp_path, sources={"people": {"query": query}})
     with pytest.raises(ContractError, match=r"^query people: the people table has no data rows"):
         load_extract(cfg)
+
+
+@pytest.mark.parametrize(
+    ("url", "secret"),
+    [
+        ("postgresql://reader:p%40ss:w0rd@db.example:5432/force", "p@ss:w0rd"),
+        ("postgresql+psycopg://reader@db.example/force?password=qu3ry-secret", "qu3ry-secret"),
+    ],
+)
+def test_the_password_is_hidden_in_urls_and_messages(url, secret):
+    from sqlalchemy.engine import make_url
+
+    from riskmodel.data._sql import redact, safe_url
+
+    u = make_url(url)
+    shown = safe_url(u)
+    assert secret not in shown and "***" in shown and "db.example" in shown
+    quoted = secret.replace("@", "%40")
+    said = redact(f"failed for {secret} (url {url}, quoted {quoted})", u)
+    assert secret not in said and quoted not in said and said.count("***") >= 2

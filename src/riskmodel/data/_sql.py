@@ -28,7 +28,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, quote_plus, urlsplit
 
 import pandas as pd
 from pydantic import Field, model_validator
@@ -128,7 +128,8 @@ class DatabaseSource(StrictModel):
                 parts = urlsplit(self.url)
                 has_password = parts.password is not None or "password=" in parts.query.lower()
             except ValueError:
-                has_password = ":" in self.url.split("@")[0].split("//")[-1]
+                userinfo = self.url.split("//")[-1].rsplit("@", 1)
+                has_password = len(userinfo) == 2 and ":" in userinfo[0]
             if has_password:
                 raise ValueError(ERR_URL_PASSWORD)
         return self
@@ -158,14 +159,19 @@ def _secrets(url: Any) -> list[str]:
             out.append(value)
     if url.password:
         out.append(str(url.password))
-    return [v for s in out for v in {s, quote(s, safe="")}]
+    # every spelling a URL or a driver may use for it
+    return [
+        v
+        for s in out
+        for v in {s, quote(s, safe=""), quote(s, safe=":"), quote(s, safe="/:"), quote_plus(s)}
+    ]
 
 
 def safe_url(url: Any) -> str:
     """The URL as text with its password shown as ``***`` (also a ``password=`` parameter)."""
     if "password" in url.query:
         url = url.update_query_dict({"password": "***"})
-    return url.render_as_string(hide_password=True)
+    return url.render_as_string(hide_password=True).replace("%2A%2A%2A", "***")
 
 
 def redact(text: str, url: Any) -> str:
