@@ -439,3 +439,29 @@ def test_the_password_is_hidden_in_urls_and_messages(url, secret):
     quoted = secret.replace("@", "%40")
     said = redact(f"failed for {secret} (url {url}, quoted {quoted})", u)
     assert secret not in said and quoted not in said and said.count("***") >= 2
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"people": {"table": "nominals", "path": "n.csv"}}, "exactly one of `path:`"),
+        ({"people": {"query": "SELECT 1", "schema": "x"}}, "schema/order_by: go with `table:`"),
+        ({"database": None}, "people: `table:`/`query:` read from the extract's database"),
+        ({"database": {"chunk_rows": 10}}, "give `url_env:`"),
+    ],
+)
+def test_a_sql_mapping_config_is_checked(tmp_path, change, message):
+    import yaml
+
+    cfg = force_db.sql_config(tmp_path)
+    data = yaml.safe_load(cfg.read_text())
+    for key, value in change.items():
+        if value is None:
+            data.pop(key)
+        elif key == "database":
+            data[key] = value
+        else:
+            data[key] = {**{k: v for k, v in data[key].items() if k != "table"}, **value}
+    cfg.write_text(yaml.safe_dump(data))
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_config(cfg, ExtractMapping)

@@ -167,6 +167,8 @@ class ExtractMapping(StrictModel):
     as_of : the extract's date: later dates are rejected (``future_date``), and it is the end of
         data for follow-up (default: today for checks, the latest event for follow-up)
     categories : allowed values that replace the contract's (e.g. the force's ``area`` names)
+    database : the force's database, for tables given by ``table:`` or ``query:`` (its URL in an
+        environment variable: :class:`riskmodel.data._sql.DatabaseSource`)
     """
 
     name: str = Field(min_length=1)
