@@ -258,9 +258,9 @@ def _to_frame(chunks: list[Any], columns: list[str]) -> pd.DataFrame:
 
     if not chunks:
         return pd.DataFrame({c: pd.Series(dtype="str") for c in columns})
-    table = pa.concat_tables(chunks, promote_options="default")
+    table = pa.concat_tables(chunks, promote_options="default")  # no copy: chunks stay chunks
     chunks.clear()
-    table = table.combine_chunks()
+    # column by column, each Arrow column freed once converted: the rows are never held twice
     frame = table.to_pandas(date_as_object=False, self_destruct=True, split_blocks=True)
     del table
     for col in frame.columns:  # a column that was empty in every row: text, as from a file
