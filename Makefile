@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 export MLFLOW_DISABLE_TELEMETRY := true
 export PYTHONHASHSEED := 0
 
-.PHONY: help setup run test bench lint ui clean browser
+.PHONY: help setup run test bench lint ui clean browser postgres
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -33,7 +33,7 @@ lock: ## re-resolve requirements.lock from pyproject.toml (needs the network)
 run: $(STAMP) browser ## run the whole default pipeline (world, features, training, reports, eligibility list)
 	$(BIN)/riskmodel pipeline
 
-test: $(STAMP) browser ## run the test suite (installs headless Chromium for the report check when it can)
+test: $(STAMP) browser postgres ## run the test suite (installs Chromium and PostgreSQL for their tests when it can)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 bench: $(STAMP) ## write performance figures to reports/bench/*.json
@@ -54,6 +54,14 @@ browser: ## install Debian's headless Chromium (for the report rendering check),
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
 	    || echo "!! chromium could not be installed: the browser test will say so and skip"; \
 	else echo "!! not root or no apt-get: chromium not installed; the browser test will skip"; fi
+
+postgres: ## install Debian's PostgreSQL server (the SQL-source tests start a throwaway one), if apt and root allow
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo ">> installing Debian's postgresql for the SQL-source tests (a throwaway cluster per run)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null \
+	    || echo "!! postgresql could not be installed: the SQL-source tests will say so and skip"; \
+	else echo "!! not root or no apt-get: postgresql not installed; the SQL-source tests will skip"; fi
 
 clean: ## remove generated data, reports, the MLflow store and the venv
 	rm -rf $(VENV) synthetic_data/*/ reports/*/ mlflow.db mlartifacts .pytest_cache .hypothesis .cache

@@ -58,3 +58,19 @@ def programmes_raw() -> pd.DataFrame:
             "completion_date": ["2020-12-01", None],
         }
     )
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A throwaway PostgreSQL cluster for this test session (worker), removed at the end; the
+    tests that use it skip, saying why, only where PostgreSQL is not installed."""
+    from tests.data.pg_server import Unavailable, start
+
+    try:
+        server = start()
+    except Unavailable as exc:
+        pytest.skip(str(exc))
+    try:
+        yield server
+    finally:
+        server.stop()

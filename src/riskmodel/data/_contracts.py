@@ -237,10 +237,12 @@ class _Checker:
         columns: tuple[Column, ...],
         categories: Mapping[str, Iterable[str]] | None = None,
         date_format: str | None = None,
+        key: str | None = None,
     ) -> None:
         if not isinstance(df, pd.DataFrame):
             raise ContractError(ERR_NOT_A_TABLE.format(file=source, kind=type(df).__name__))
         self.source = source
+        self.key = key
         self.table = table
         self.columns = columns
         self.raw = df.reset_index(drop=True)
@@ -284,10 +286,13 @@ class _Checker:
         bad_arr = bad.to_numpy(dtype=bool)
         if present.any() and bad_arr[present].all():
             first = int(np.flatnonzero(bad_arr)[0])
+            row: int | str = first + 1
+            if self.key is not None and self.key in self.raw.columns:
+                row = f"{first + 1} ({self.key} {self.raw[self.key].iloc[first]!r})"
             raise ContractError(
                 message.format(
                     file=self.source,
-                    row=first + 1,
+                    row=row,
                     column=col.name,
                     value=self.raw[col.name].iloc[first],
                     **fmt,
@@ -429,6 +434,7 @@ def validate_people(
     as_of: Any = None,
     categories: Mapping[str, Iterable[str]] | None = None,
     date_format: str | None = None,
+    key: str | None = None,
 ) -> ContractResult:
     """Check a people table against the contract.
 
@@ -441,6 +447,8 @@ def validate_people(
     categories : allowed values that replace the contract's, e.g. ``{"area": [...]}`` for a force
         outside Kent
     date_format : ``strftime`` format of text dates (default ISO 8601)
+    key : a contract column whose value messages show beside the row number (a database table's
+        rows have no line a reader can open)
     """
     c = _Checker(
         df,
@@ -449,6 +457,7 @@ def validate_people(
         columns=PEOPLE_COLUMNS,
         categories=categories,
         date_format=date_format,
+        key=key,
     )
     birth = c.typed["birth_date"]
     c.flag((birth > _limit(as_of)).fillna(False), "birth_date", "future_date")
@@ -465,6 +474,7 @@ def validate_events(
     as_of: Any = None,
     categories: Mapping[str, Iterable[str]] | None = None,
     date_format: str | None = None,
+    key: str | None = None,
 ) -> ContractResult:
     """Check an events table (recorded offences) against the contract and the people table.
 
@@ -476,7 +486,7 @@ def validate_events(
         victim is not among them is rejected (``unknown_person``)
     source : the file name used in messages and the rejects
     as_of : events after it are rejected (``future_date``); default today
-    categories, date_format : as in :func:`validate_people`
+    categories, date_format, key : as in :func:`validate_people`
     """
     c = _Checker(
         df,
@@ -485,6 +495,7 @@ def validate_events(
         columns=EVENT_COLUMNS,
         categories=categories,
         date_format=date_format,
+        key=key,
     )
     t = c.typed
     is_da = t["is_da"].fillna(False).to_numpy(dtype=bool)
@@ -521,13 +532,20 @@ def validate_programmes(
     source: str,
     as_of: Any = None,
     date_format: str | None = None,
+    key: str | None = None,
 ) -> ContractResult:
     """Check a programmes table (referrals to perpetrator programmes) against the contract.
 
-    ``people`` are the valid people; ``as_of`` (default today) bounds every date.
+    ``people`` are the valid people; ``as_of`` (default today) bounds every date; ``key`` as in
+    :func:`validate_people`.
     """
     c = _Checker(
-        df, source=source, table="programmes", columns=PROGRAMME_COLUMNS, date_format=date_format
+        df,
+        source=source,
+        table="programmes",
+        columns=PROGRAMME_COLUMNS,
+        date_format=date_format,
+        key=key,
     )
     t = c.typed
     limit = _limit(as_of)

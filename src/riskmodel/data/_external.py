@@ -8,13 +8,16 @@ Two paths, each driven by a YAML config in ``configs/external/``:
   (e.g. the ProPublica COMPAS table); the config declares each column's role.
 
 Paths in a config are relative to the config file; ``path_env`` names an environment variable
-that, when set, replaces the path (data kept outside the repository).
+that, when set, replaces the path (data kept outside the repository). An extract may instead come
+from the force's database: a ``database:`` section and, per table, ``table:`` or ``query:``
+(:mod:`riskmodel.data._sql`), through the same mapping and contracts.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import os
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +43,7 @@ from riskmodel.data._contracts import (
 )
 from riskmodel.data._io import read_table
 from riskmodel.data._schema import EVENT_COLUMNS, PEOPLE_COLUMNS, PROGRAMME_COLUMNS
+from riskmodel.data._sql import DatabaseSource, open_database
 from riskmodel.notice import PROTECTED_CHARACTERISTICS
 from riskmodel.schema import AUDIT_ATTRIBUTES as PERSON_AUDIT
 from riskmodel.schema import LABELS as PERSON_LABELS
@@ -53,6 +57,20 @@ ERR_UNKNOWN_TARGET = (
     "{table}: {key}: {names} are not {table} contract columns (contract: {allowed})"
 )
 ERR_TABLE_FILE = "{file}: cannot be read as a table: {error}"
+ERR_TABLE_SOURCE = (
+    "give exactly one of `path:` (a file), `table:` or `query:` (in the extract's database) "
+    "per table (given: {given})"
+)
+ERR_NO_DATABASE = (
+    "{table}: `table:`/`query:` read from the extract's database, but the config has no "
+    "`database:` section (url_env: an environment variable holding the SQLAlchemy URL)"
+)
+#: contract columns that name a row of each table (a database table's order and messages)
+TABLE_KEYS = {
+    "people": ("person_id",),
+    "events": ("event_id",),
+    "programmes": ("person_id", "referral_date"),
+}
 ERR_PROTECTED_FEATURE = (
     "{name!r} cannot be a feature: it is a protected characteristic (Equality Act 2010), used "
     "only to audit fairness; remove it from `features`"
@@ -106,6 +124,11 @@ class TableMapping(StrictModel):
 
     path : the file (CSV or Parquet), relative to the mapping config
     path_env : environment variable that, when set, replaces ``path``
+    table, schema : instead of ``path``, a table of the extract's ``database:`` (optionally in a
+        schema); read in the order of ``order_by`` (default: the table's key, then every other
+        column), which numbers its rows in messages and rejects
+    query : instead of ``path``, one read-only ``SELECT`` on the extract's ``database:`` (anything
+        else is refused); its rows are numbered in the query's own order (give it ``ORDER BY``)
     columns : contract column -> the extract's column (contract columns not listed are expected
         under their own name)
     values : contract column -> {extract code: contract value}, e.g. ``sex: {M: male, F: female}``
@@ -113,12 +136,29 @@ class TableMapping(StrictModel):
     date_format : ``strftime`` format of this file's dates (default: the extract's, else ISO)
     """
 
-    path: Path
+    path: Path | None = None
     path_env: str | None = None
+    table: str | None = Field(default=None, min_length=1)
+    db_schema: str | None = Field(default=None, alias="schema", min_length=1)
+    order_by: tuple[str, ...] = ()
+    query: str | None = Field(default=None, min_length=1)
     columns: dict[str, str] = Field(default_factory=dict)
     values: dict[str, dict[str, str | bool | float | None]] = Field(default_factory=dict)
     defaults: dict[str, str | bool | float | None] = Field(default_factory=dict)
     date_format: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> TableMapping:
+        given = [k for k in ("path", "table", "query") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(ERR_TABLE_SOURCE.format(given=", ".join(given) or "none"))
+        if self.path_env is not None and self.path is None:
+            raise ValueError("path_env: goes with `path:` (a file), not with a table or query")
+        if (self.db_schema is not None or self.order_by) and self.table is None:
+            raise ValueError(
+                "schema/order_by: go with `table:`; a `query:` names its schema and order itself"
+            )
+        return self
 
 
 class ExtractMapping(StrictModel):
@@ -127,6 +167,8 @@ class ExtractMapping(StrictModel):
     as_of : the extract's date: later dates are rejected (``future_date``), and it is the end of
         data for follow-up (default: today for checks, the latest event for follow-up)
     categories : allowed values that replace the contract's (e.g. the force's ``area`` names)
+    database : the force's database, for tables given by ``table:`` or ``query:`` (its URL in an
+        environment variable: :class:`riskmodel.data._sql.DatabaseSource`)
     """
 
     name: str = Field(min_length=1)
@@ -134,12 +176,17 @@ class ExtractMapping(StrictModel):
     as_of: _dt.date | None = None
     date_format: str | None = None
     categories: dict[str, list[str]] = Field(default_factory=dict)
+    database: DatabaseSource | None = None
     people: TableMapping
     events: TableMapping
     programmes: TableMapping | None = None
 
     @model_validator(mode="after")
     def _targets(self) -> ExtractMapping:
+        for table in ("people", "events", "programmes"):
+            m = getattr(self, table)
+            if m is not None and m.path is None and self.database is None:
+                raise ValueError(ERR_NO_DATABASE.format(table=table))
         for table, cols in (
             ("people", PEOPLE_COLUMNS),
             ("events", EVENT_COLUMNS),
@@ -162,7 +209,11 @@ class ExtractMapping(StrictModel):
 
 @dataclass
 class Extract:
-    """A force's extract after the contracts: valid tables, rejects and counts."""
+    """A force's extract after the contracts: valid tables, rejects and counts.
+
+    ``files`` says where each table came from: the file, or for a database the URL (password
+    shown as ``***``) and the table or query.
+    """
 
     people: pd.DataFrame
     events: pd.DataFrame
@@ -173,7 +224,9 @@ class Extract:
     mapping: ExtractMapping
 
 
-def _apply_mapping(raw: pd.DataFrame, m: TableMapping, *, file: Path, config: Path) -> pd.DataFrame:
+def _apply_mapping(
+    raw: pd.DataFrame, m: TableMapping, *, file: Path | str, config: Path
+) -> pd.DataFrame:
     found = ", ".join(map(str, raw.columns)) or "no columns"
     for target, source in m.columns.items():
         if source not in raw.columns:
@@ -210,22 +263,44 @@ def load_extract(config_path: str | Path) -> Extract:
     mapping = load_config(config_path, ExtractMapping)
     cats = mapping.categories or None
     files: dict[str, str] = {}
+    sources: dict[str, str] = {}
     frames: dict[str, pd.DataFrame] = {}
-    for table in ("people", "events", "programmes"):
-        tm: TableMapping | None = getattr(mapping, table)
-        if tm is None:
-            continue
-        path = _resolve(tm.path, tm.path_env, config_path)
-        files[table] = str(path)
-        frames[table] = _apply_mapping(_read_raw(path), tm, file=path, config=config_path)
+    with ExitStack() as stack:
+        db = None
+        for table in ("people", "events", "programmes"):
+            tm: TableMapping | None = getattr(mapping, table)
+            if tm is None:
+                continue
+            if tm.path is not None:
+                path = _resolve(tm.path, tm.path_env, config_path)
+                files[table] = sources[table] = str(path)
+                frames[table] = _apply_mapping(_read_raw(path), tm, file=path, config=config_path)
+                continue
+            if db is None:  # one connection, one snapshot, for every table of the database
+                assert mapping.database is not None
+                db = stack.enter_context(open_database(mapping.database, config=str(config_path)))
+            raw, sources[table], files[table] = db.read(
+                table=tm.table,
+                schema=tm.db_schema,
+                query=tm.query,
+                name=table,
+                columns=tm.columns,
+                key=TABLE_KEYS[table],
+                order_by=tm.order_by,
+            )
+            frames[table] = _apply_mapping(raw, tm, file=sources[table], config=config_path)
 
     def fmt(table: str) -> str | None:
         return getattr(mapping, table).date_format or mapping.date_format
 
+    def key(table: str) -> str | None:  # rows of a database have no line a reader can open
+        return TABLE_KEYS[table][0] if getattr(mapping, table).path is None else None
+
     results: list[ContractResult] = []
     vp = validate_people(
         frames["people"],
-        source=files["people"],
+        source=sources["people"],
+        key=key("people"),
         as_of=mapping.as_of,
         categories=cats,
         date_format=fmt("people"),
@@ -233,7 +308,8 @@ def load_extract(config_path: str | Path) -> Extract:
     ve = validate_events(
         frames["events"],
         people=vp.valid,
-        source=files["events"],
+        source=sources["events"],
+        key=key("events"),
         as_of=mapping.as_of,
         categories=cats,
         date_format=fmt("events"),
@@ -244,7 +320,8 @@ def load_extract(config_path: str | Path) -> Extract:
         vg = validate_programmes(
             frames["programmes"],
             people=vp.valid,
-            source=files["programmes"],
+            source=sources["programmes"],
+            key=key("programmes"),
             as_of=mapping.as_of,
             date_format=fmt("programmes"),
         )

@@ -76,7 +76,10 @@ def register(app: typer.Typer) -> None:
         extract: Path | None = typer.Option(
             None,
             "--extract",
-            help="A force's extract through a mapping config (configs/external/example_force.yaml).",
+            help="A force's extract through a mapping config: files "
+            "(configs/external/example_force.yaml) or tables and read-only SELECT queries in the "
+            "force's database (configs/external/example_force_sql.yaml; the SQLAlchemy URL, "
+            "password included, in the environment variable the config names).",
         ),
         table: Path | None = typer.Option(
             None,
@@ -222,6 +225,11 @@ def _build(cfg, *, world, people, events, programmes, end_date, extract, table):
             )
             result.rejects = e.rejects
             result.spec["counts"] = {**e.counts, **result.spec["counts"]}
+            # where each table came from: files, or the database URL (password as ***) and table
+            result.spec["external"] = {
+                "config_file": str(Path(extract).resolve()),
+                "sources": dict(e.files),
+            }
         else:
             from riskmodel.data import read_raw as _read_raw
 
