@@ -11,6 +11,7 @@ TCP they need a password (SCRAM), so a wrong password is a real refusal.
 
 from __future__ import annotations
 
+import atexit
 import glob
 import os
 import secrets
@@ -91,6 +92,8 @@ class Server:
         )
 
     def stop(self) -> None:
+        if not self.root.exists():
+            return  # already stopped (the fixture's teardown, then the exit hook)
         try:
             self._pg("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop", check=False)
         finally:
@@ -169,6 +172,8 @@ def start() -> Server:
     except BaseException:
         server.stop()
         raise
+    # a crashed caller (no teardown) still leaves no server running behind it
+    atexit.register(server.stop)
     return server
 
 
