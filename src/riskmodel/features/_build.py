@@ -454,14 +454,41 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     return pq.read_table(path).to_pandas(date_as_object=False)
 
 
+def _drop_partition_copies(people: pd.DataFrame, part: np.ndarray) -> pd.DataFrame:
+    """A partitioned world repeats the people row of everyone its partition's events name (a
+    victim in several partitions, say): keep one copy of each. Only rows repeating a row of
+    another partition are dropped, so a duplicate within a file is still the contracts' to
+    reject, as in a single-file world."""
+    if len(people) == 0:
+        return people
+    key = pd.util.hash_pandas_object(people, index=False).to_numpy()
+    pairs = pd.DataFrame({"key": key, "part": part})
+    copy_elsewhere = pairs["key"].duplicated(keep="first").to_numpy()
+    copy_within = pairs.duplicated(keep="first").to_numpy()
+    # the first row of a (key, partition) pair repeating an earlier partition's row is a copy
+    drop = copy_elsewhere & ~copy_within
+    return people.loc[~drop].reset_index(drop=True)
+
+
 def read_world(path: str | Path) -> dict[str, Any]:
-    """The tables of a world folder and its end date (``manifest.json``).
+    """The tables of a world folder in either layout and its end date (``manifest.json``).
 
     A manifest that lists the world's files (every generated world) is checked first: each file
-    must match its SHA-256, or the error names the file that does not.
+    must match its SHA-256, or the error names the file that does not. A partitioned world
+    (``riskmodel.data.world_layout``) is read whole, its partitions concatenated in order and
+    the copies of people rows that several partitions carry kept once: for worlds that fit in
+    memory (scoring reads a partitioned world one partition at a time instead).
     """
+    from riskmodel.data import iter_world_parts, world_layout
+
     path = Path(path)
-    if not (path / "people.parquet").exists() or not (path / "events.parquet").exists():
+    try:
+        layout = world_layout(path)
+    except FileNotFoundError:
+        raise FileNotFoundError(ERR_WORLD_MISSING.format(path=path)) from None
+    if layout == "single" and not (
+        (path / "people.parquet").exists() and (path / "events.parquet").exists()
+    ):
         raise FileNotFoundError(ERR_WORLD_MISSING.format(path=path))
     manifest: dict[str, Any] = {}
     if (path / "manifest.json").exists():
@@ -469,10 +496,26 @@ def read_world(path: str | Path) -> dict[str, Any]:
         if "files" in manifest:
             verify_world(path)
     out: dict[str, Any] = {"names": {}, "end_date": manifest.get("end_date")}
-    for table in ("people", "events", "programmes", "truth"):
-        f = path / f"{table}.parquet"
-        out[table] = _read_parquet(f) if f.exists() else None
-        out["names"][table] = str(f)
+    tables = ("people", "events", "programmes", "truth")
+    if layout == "single":
+        for table in tables:
+            f = path / f"{table}.parquet"
+            out[table] = _read_parquet(f) if f.exists() else None
+            out["names"][table] = str(f)
+        return out
+    frames: dict[str, list[pd.DataFrame]] = {t: [] for t in tables}
+    people_part: list[np.ndarray] = []
+    for k, part in enumerate(iter_world_parts(path, tables)):
+        for t in tables:
+            if part[t] is not None:
+                frames[t].append(part[t])
+                if t == "people":
+                    people_part.append(np.full(len(part[t]), k))
+    for t in tables:
+        out[t] = pd.concat(frames[t], ignore_index=True) if frames[t] else None
+        out["names"][t] = str(path / t)
+    if out["people"] is not None:
+        out["people"] = _drop_partition_copies(out["people"], np.concatenate(people_part))
     return out
 
 
@@ -486,7 +529,8 @@ def build_cohort(
     """The training feature table of a synthetic world.
 
     ``world`` is a world folder (``people/events/programmes/truth.parquet`` and
-    ``manifest.json`` with ``end_date``) or any object with ``.people``, ``.events``,
+    ``manifest.json`` with ``end_date``, or the same tables partitioned: :func:`read_world`) or
+    any object with ``.people``, ``.events``,
     ``.programmes``, ``.truth`` and ``.end_date``.
     """
     config = config or FeatureConfig()

@@ -302,7 +302,7 @@ def _run_dask(
         futures = client.compute(delayed)
         index = {f.key: i for i, f in enumerate(futures)}
         results: list[list[PartScored] | None] = [None] * len(futures)
-        for done, fut in enumerate(as_completed(futures), start=1):
+        for done, fut in enumerate(as_completed(futures, loop=client.loop), start=1):
             results[index[fut.key]] = fut.result()
             if progress is not None:
                 progress(done, n_parts)
