@@ -187,3 +187,31 @@ def test_workers_get_the_model_as_text_and_predict_the_same(world_bundle):
     ).frame
     for head in ("reoffend", "severe"):
         assert (bundle.predict(frame, head) == again.predict(frame, head)).all()
+
+
+def test_score_command_runs_on_the_cluster_and_says_why_not(
+    isolated_project, world_bundle, parted_world, cluster
+):
+    from typer.testing import CliRunner
+
+    from riskmodel.cli import app
+    from riskmodel.scoring._engine import ERR_SCHEDULER
+
+    _, bundle_dir = world_bundle
+    runner = CliRunner()
+    base = ["score", "--model", str(bundle_dir), "--cohort", str(parted_world)]
+    base += ["--purpose", "programme_referral", "--capacity", "12", "--severe-threshold", "0.2"]
+    ok = runner.invoke(
+        app,
+        [*base, "--out", str(isolated_project / "o"), "--engine", "dask"]
+        + ["--scheduler", cluster.scheduler_address],
+    )
+    assert ok.exit_code == 0, ok.output
+    assert "partitions (dask)" in ok.output
+    entry = json.loads((isolated_project / "o" / "summary.json").read_text())
+    logged = list(AuditLog(isolated_project / "audit_log" / "scoring.jsonl").entries())
+    assert logged[-1]["hash"] == entry["audit"]["entry_hash"]
+    assert logged[-1]["engine"]["scheduler"] == cluster.scheduler_address
+    bad = runner.invoke(app, [*base, "--out", str(isolated_project / "p"), "--engine", "dask"])
+    assert bad.exit_code == 2
+    assert " ".join(ERR_SCHEDULER.split()[:6]) in " ".join(bad.output.split())

@@ -286,7 +286,7 @@ def _run_dask(
         import dask.bag as db
         from distributed import Client, as_completed
     except ImportError:  # pragma: no cover - the locked set installs it
-        raise RuntimeError(ERR_NO_DASK) from None
+        raise ValueError(ERR_NO_DASK) from None
     try:
         client = Client(scheduler, timeout="20s", set_as_default=False)
     except (OSError, TimeoutError) as exc:
