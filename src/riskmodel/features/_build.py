@@ -25,7 +25,6 @@ from riskmodel.features._history import (
     FOLLOWUP_DAYS,
     History,
     Moments,
-    age_band,
     completed_years,
     day_numbers,
 )
@@ -169,6 +168,16 @@ def _one_per_year(h: History, m: Moments, config: FeatureConfig) -> np.ndarray:
     return np.sort(order[first])
 
 
+def _age_band_text(years: np.ndarray) -> Any:
+    """:func:`riskmodel.schema.age_band` as text, through category codes (no Python object
+    per person)."""
+    from riskmodel.schema import AGE_BAND_EDGES, AGE_BANDS, UNDER_16
+
+    idx = np.searchsorted(np.array(AGE_BAND_EDGES), np.asarray(years), side="right")
+    bands = pd.Categorical.from_codes(idx, categories=[UNDER_16, *AGE_BANDS])
+    return pd.Series(bands).astype("str").array
+
+
 def _frame(
     h: History,
     m: Moments,
@@ -190,11 +199,16 @@ def _frame(
     if with_labels:
         cols.update(h.labels(m))
     person = people.iloc[m.person]
-    cols["sex"] = pd.array(person["sex"].to_numpy(dtype=object), dtype="str")
-    cols["ethnicity"] = pd.array(person["ethnicity"].to_numpy(dtype=object), dtype="str")
+
+    def text(col: str) -> Any:
+        # taken as Arrow text, never through a Python object per person
+        return person[col].astype("str").array
+
+    cols["sex"] = text("sex")
+    cols["ethnicity"] = text("ethnicity")
     years = completed_years(h.birth_day[m.person], m.ref_day)
-    cols["age_band"] = pd.array(age_band(years), dtype="str")
-    cols["area"] = pd.array(person["area"].to_numpy(dtype=object), dtype="str")
+    cols["age_band"] = _age_band_text(years)
+    cols["area"] = text("area")
     cols["disability"] = person["disability"].to_numpy(dtype=bool)
     for b in BASELINES:
         cols.setdefault(b, values[b])

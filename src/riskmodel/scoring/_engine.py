@@ -132,16 +132,21 @@ class PartScored:
 
 
 def _predict_both(bundle: Any, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(calibrated reoffending, uncalibrated reoffending, calibrated severe) probabilities,
-    each by :meth:`ModelBundle.predict` (one definition of what a prediction is)."""
+    """(calibrated reoffending, uncalibrated reoffending, calibrated severe) probabilities.
+
+    What :meth:`ModelBundle.predict` computes for each (the booster's probability on the
+    prepared frame, then the head's calibrator), with the frame prepared once and the
+    reoffending trees walked once: preparing and predicting a million rows three times was a
+    third of the scoring time.
+    """
     if len(frame) == 0:
         z = np.zeros(0)
         return z, z, z
-    return (
-        bundle.predict(frame, "reoffend"),
-        bundle.predict(frame, "reoffend", calibrated=False),
-        bundle.predict(frame, "severe"),
-    )
+    X = bundle.prepare(frame)
+    raw_r = bundle.boosters["reoffend"].predict(X)
+    p_r = bundle.calibrators["reoffend"].apply(raw_r)
+    p_s = bundle.calibrators["severe"].apply(bundle.boosters["severe"].predict(X))
+    return p_r, raw_r, p_s
 
 
 def predict_part(
