@@ -339,20 +339,26 @@ def decide(
     *,
     n_rejected: int,
     n_in: int,
+    seconds: dict[str, float] | None = None,
 ) -> Any:
-    """The global eligibility rule over everyone, reasons for the listed, counts (checked)."""
+    """The global eligibility rule over everyone, reasons for the listed, counts (checked);
+    ``seconds`` (if given) receives the wall seconds of ``rule`` and ``reasons``."""
     from riskmodel.eligibility import apply_eligibility_rule
     from riskmodel.scoring._reasons import listed_reasons
     from riskmodel.scoring._score import ERR_COUNTS, Scored
     from riskmodel.scoring._summary import outcome_counts
 
+    t0 = time.perf_counter()
     scored = apply_eligibility_rule(slim, rule=rule, tie_break_col="p_reoffend_uncalibrated")
+    t1 = time.perf_counter()
     listed_pos = np.flatnonzero(scored["eligible"].to_numpy())
     missing = np.setdiff1d(listed_pos, candidates.index.to_numpy())
     if len(missing):  # cannot happen (module docstring); never word reasons from other rows
         raise RuntimeError(f"internal error: {len(missing)} listed people have no feature rows")
     listed_rows = candidates.loc[listed_pos]
     reasons, reasons_source = listed_reasons(bundle, listed_rows, k=3)
+    if seconds is not None:
+        seconds.update(rule=round(t1 - t0, 3), reasons=round(time.perf_counter() - t1, 3))
     counts = outcome_counts(scored, n_rejected=n_rejected)
     total = (
         counts["listed"] + counts["not_listed"] + counts["excluded_high_harm"] + counts["rejected"]
@@ -376,7 +382,8 @@ def score_world(
 
     Returns ``(cohort, scored, seconds)``: the cohort as read (its ``frame`` holds the scored
     people without features), what :func:`riskmodel.scoring._score.score` returns, and the
-    seconds spent per step summed over partitions (:data:`PART_STEPS`) plus ``rule_and_reasons``.
+    seconds spent per step summed over partitions (:data:`PART_STEPS`) plus, on the client,
+    ``combine``, ``rule`` and ``reasons`` (and ``partitions``, their number).
     """
     from riskmodel.scoring._cohort import cohort_from_parts, manifest_end_date, world_source
 
@@ -413,8 +420,16 @@ def score_world(
         hashes=hashes,
         frame=slim,
     )
-    result = decide(bundle, slim, candidates, rule, n_rejected=cohort.n_rejected, n_in=cohort.n_in)
-    seconds["rule_and_reasons"] = round(time.perf_counter() - t0, 3)
+    seconds["combine"] = round(time.perf_counter() - t0, 3)
+    result = decide(
+        bundle,
+        slim,
+        candidates,
+        rule,
+        n_rejected=cohort.n_rejected,
+        n_in=cohort.n_in,
+        seconds=seconds,
+    )
     seconds["partitions"] = n_parts
     return cohort, result, seconds
 
