@@ -168,6 +168,15 @@ def _one_per_year(h: History, m: Moments, config: FeatureConfig) -> np.ndarray:
     return np.sort(order[first])
 
 
+def _by_person_id(h: History, m: Moments) -> np.ndarray:
+    """Positions of the moments in person-id order, by Arrow's (stable) sort on the ids."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ids = pa.array(h.person_id_at(m.person))
+    return pc.array_sort_indices(ids).to_numpy().astype(np.int64)
+
+
 def _age_band_text(years: np.ndarray) -> Any:
     """:func:`riskmodel.schema.age_band` as text, through category codes (no Python object
     per person)."""
@@ -212,7 +221,9 @@ def _frame(
     cols["disability"] = person["disability"].to_numpy(dtype=bool)
     for b in BASELINES:
         cols.setdefault(b, values[b])
-    frame = pd.DataFrame(cols)
+    # the arrays become the frame's columns as they are (no consolidating copy: a million
+    # people's features are 600 MB)
+    frame = pd.DataFrame(cols, copy=False)
     return frame, names
 
 
@@ -429,7 +440,9 @@ def build_scoring_features(
         checked = _check(tables, as_of=None, names={})
     else:
         checked = _Checked(people, events, programmes, empty_rejects(), {})
-    ev = checked.events.loc[day_numbers(checked.events["date"]) <= as_of_day]
+    known = day_numbers(checked.events["date"]) <= as_of_day
+    # no copy of a million people's events when none is after the scoring date
+    ev = checked.events if known.all() else checked.events.loc[known]
     prog = checked.programmes
     if prog is not None:
         prog = prog.loc[day_numbers(prog["referral_date"]) <= as_of_day].copy()
@@ -441,10 +454,16 @@ def build_scoring_features(
         prog.loc[late, "completion_date"] = pd.NaT
     h = History(checked.people, ev, prog, config=config)
     m = h.latest_moments(as_of_day, lookback_days)
+    # people in id order before any column is built: the wide frame is never sorted or copied
+    m = _take(m, _by_person_id(h, m))
     frame, feature_names = _frame(h, m, checked.people, config=config, with_labels=False)
     order = [*KEYS, *feature_names, *AUDIT]
     order += [c for c in frame.columns if c not in order]
-    frame = frame.loc[:, order].sort_values("person_id", kind="stable").reset_index(drop=True)
+    if list(frame.columns) != order:
+        frame = frame.loc[:, order]
+    if not frame["person_id"].is_monotonic_increasing:  # pragma: no cover - sorted above
+        frame = frame.sort_values("person_id", kind="stable")
+    frame = frame.reset_index(drop=True)
     counts = {**checked.counts, "assessed": len(frame)}
     spec = _spec(
         frame,

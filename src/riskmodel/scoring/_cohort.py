@@ -645,7 +645,10 @@ def cohort_part(
         validate=False,
     )
     del keep_people, keep_events, keep_prog
-    frame = table.frame.sort_values("person_id", kind="stable").reset_index(drop=True)
+    frame = table.frame
+    if not frame["person_id"].is_monotonic_increasing:  # the builder sorts by id already
+        frame = frame.sort_values("person_id", kind="stable").reset_index(drop=True)
+    del table
     part = CohortPart(
         frame=frame,
         rejects=rejects,

@@ -59,6 +59,8 @@ ERR_ENGINE_INPUT = (
     "or a frame with --engine local"
 )
 
+#: rows prepared and predicted at once
+PREDICT_ROWS = 100_000
 #: a partition's share of the work, as the bench reports it
 PART_STEPS = ("read", "contracts", "features", "prediction")
 
@@ -142,11 +144,16 @@ def _predict_both(bundle: Any, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndar
     if len(frame) == 0:
         z = np.zeros(0)
         return z, z, z
-    X = bundle.prepare(frame)
-    raw_r = bundle.boosters["reoffend"].predict(X)
-    p_r = bundle.calibrators["reoffend"].apply(raw_r)
-    p_s = bundle.calibrators["severe"].apply(bundle.boosters["severe"].predict(X))
-    return p_r, raw_r, p_s
+    raw_r, raw_s = [], []
+    # in blocks of rows: each row's prediction is its own, and the prepared copy and
+    # LightGBM's float matrix of a whole million-person frame would double the peak memory
+    for start in range(0, len(frame), PREDICT_ROWS):
+        X = bundle.prepare(frame.iloc[start : start + PREDICT_ROWS])
+        raw_r.append(bundle.boosters["reoffend"].predict(X))
+        raw_s.append(bundle.boosters["severe"].predict(X))
+        del X
+    r, sv = np.concatenate(raw_r), np.concatenate(raw_s)
+    return bundle.calibrators["reoffend"].apply(r), r, bundle.calibrators["severe"].apply(sv)
 
 
 def predict_part(
