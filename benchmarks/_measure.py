@@ -19,7 +19,15 @@ def run_measured(code: str) -> dict:
         result = {}
         exec(compile(CODE, "<bench>", "exec"))
         result["wall_seconds"] = round(time.perf_counter() - t0, 3)
-        result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        # VmHWM is this process's own high-water mark; ru_maxrss would carry over the RSS of
+        # the parent at fork (Linux keeps it across exec), inflating every figure
+        try:
+            hwm = [ln for ln in open("/proc/self/status") if ln.startswith("VmHWM:")]
+            result["peak_rss_mb"] = round(int(hwm[0].split()[1]) / 1024, 1)
+        except (OSError, IndexError):
+            result["peak_rss_mb"] = round(
+                resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
+            )
         print("@@RESULT@@" + json.dumps(result, default=str))
         """
     ).replace("CODE", repr(code))

@@ -1,10 +1,13 @@
-"""Batch scoring at scale: a 1,000,000-person cohort in under 2 minutes and 4 GB on 2 cores.
+"""Batch scoring at scale: a 1,000,000-person cohort on one machine (issue 15: goal under 30 s
+and 2 GB, acceptance under 60 s and 3 GB, on 2 cores).
 
-The measured call is the whole ``score_cohort`` on a world folder: reading people and events,
-the data contracts, point-in-time features as of the scoring date (the features stage's
-``build_scoring_features``), both heads, the eligibility rule, reasons for the listed (TreeSHAP),
-writing the list, summary and audit-log entry. It runs in a fresh child process
-(``benchmarks._measure.run_measured``) so its peak memory is its own.
+The measured call is the whole ``score_cohort`` on a single-file world folder (one partition,
+``--engine local``): reading people and events, the data contracts, point-in-time features as
+of the scoring date (the features stage's ``build_scoring_features``), both heads, the
+eligibility rule, reasons for the listed (TreeSHAP), writing the list, summary and audit-log
+entry. It runs in a fresh child process (``benchmarks._measure.run_measured``) so its peak
+memory is its own. ``shares`` splits the wall time into features (reading, contracts,
+features), prediction, the rule, reasons, writing and the rest (imports, loading the model).
 
 Inputs are generated here, not measured: a synthetic world in the data contract with one recent
 DA event per person (so every person is in the cohort) plus older and non-DA history, and a
@@ -30,8 +33,10 @@ N_PEOPLE = int(os.environ.get("BENCH_SCORE_N", 1_000_000))
 AS_OF = dt.date(2024, 12, 31)
 CAPACITY = 2_000
 TREES = {"reoffend": 200, "severe": 50}
-TARGET_SECONDS = 120
-TARGET_MB = 4096
+TARGET_SECONDS = 60
+TARGET_MB = 3072
+GOAL_SECONDS = 30
+GOAL_MB = 2048
 AREAS = (
     "Ashford", "Canterbury", "Dartford", "Dover", "Folkestone and Hythe", "Gravesham", "Maidstone",
     "Medway", "Sevenoaks", "Swale", "Thanet", "Tonbridge and Malling", "Tunbridge Wells",
@@ -155,8 +160,9 @@ def make_bundle(world: Path, out: Path, *, sample: int = 30_000, seed: int = 0) 
 
 
 CODE = """
-import time
+import os, time
 from pathlib import Path
+os.environ["RISKMODEL_HOME"] = str(Path(OUT).parent / "home")  # the bench's own audit log
 from riskmodel.eligibility import EligibilityConfig
 from riskmodel.scoring import score_cohort
 marks = []
@@ -164,14 +170,31 @@ t0 = time.perf_counter()
 res = score_cohort(
     model=MODEL, cohort=WORLD, purpose="programme_referral", capacity=CAPACITY,
     out_dir=OUT, rule=EligibilityConfig(reoffend_threshold=0.35, severe_threshold=0.10,
-    capacity=CAPACITY), user="bench", audit_log=Path(OUT).parent / "audit.jsonl",
+    capacity=CAPACITY), user="bench",
     progress=lambda i, n, s: marks.append((s, time.perf_counter() - t0)),
 )
 steps = {}
 for (name, t), nxt in zip(marks, [m[1] for m in marks[1:]] + [time.perf_counter() - t0]):
     steps[name] = round(nxt - t, 2)
-result = {"counts": res.counts, "steps_seconds": steps}
+result = {"counts": res.counts, "steps_seconds": steps, "timings": res.timings}
 """
+
+
+def shares(steps: dict[str, float], timings: dict[str, float], wall: float) -> dict:
+    """Seconds and share of the wall time per kind of work."""
+    parts = {
+        "features": timings.get("read", 0) + timings.get("contracts", 0)
+        + timings.get("features", 0),
+        "prediction": timings.get("prediction", 0),
+        "rule": timings.get("combine", 0) + timings.get("rule", 0),
+        "reasons": timings.get("reasons", 0),
+        "writing": steps.get("write the list and record the run", 0),
+    }  # fmt: skip
+    parts["other (imports, loading the model)"] = max(wall - sum(parts.values()), 0.0)
+    return {
+        k: {"seconds": round(v, 2), "share": round(v / wall, 3) if wall else None}
+        for k, v in parts.items()
+    }
 
 
 def main() -> dict:
@@ -204,18 +227,23 @@ def main() -> dict:
         "cpu_count": os.cpu_count(),
         "counts": measured["counts"],
         "steps_seconds": measured["steps_seconds"],
+        "timings_seconds": measured["timings"],
+        "shares": shares(measured["steps_seconds"], measured["timings"], measured["wall_seconds"]),
         "reasons_seconds_per_listed": round(
-            measured["steps_seconds"].get("word the reasons for the listed", 0)
-            / max(measured["counts"]["listed"], 1),
-            5,
+            measured["timings"].get("reasons", 0) / max(measured["counts"]["listed"], 1), 5
         ),
         "load_average_1min_before": round(load, 2),
+        "load_average_1min_after": round(os.getloadavg()[0], 2),
         "wall_seconds": measured["wall_seconds"],
         "peak_rss_mb": measured["peak_rss_mb"],
-        "target_seconds": TARGET_SECONDS,
-        "target_peak_mb": TARGET_MB,
-        "within_targets": measured["wall_seconds"] < TARGET_SECONDS
+        "acceptance_seconds": TARGET_SECONDS,
+        "acceptance_peak_mb": TARGET_MB,
+        "goal_seconds": GOAL_SECONDS,
+        "goal_peak_mb": GOAL_MB,
+        "within_acceptance": measured["wall_seconds"] < TARGET_SECONDS
         and measured["peak_rss_mb"] < TARGET_MB,
+        "within_goal": measured["wall_seconds"] < GOAL_SECONDS
+        and measured["peak_rss_mb"] < GOAL_MB,
     }
 
 

@@ -25,7 +25,6 @@ from riskmodel.features._history import (
     FOLLOWUP_DAYS,
     History,
     Moments,
-    age_band,
     completed_years,
     day_numbers,
 )
@@ -169,6 +168,25 @@ def _one_per_year(h: History, m: Moments, config: FeatureConfig) -> np.ndarray:
     return np.sort(order[first])
 
 
+def _by_person_id(h: History, m: Moments) -> np.ndarray:
+    """Positions of the moments in person-id order, by Arrow's (stable) sort on the ids."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ids = pa.array(h.person_id_at(m.person))
+    return pc.array_sort_indices(ids).to_numpy().astype(np.int64)
+
+
+def _age_band_text(years: np.ndarray) -> Any:
+    """:func:`riskmodel.schema.age_band` as text, through category codes (no Python object
+    per person)."""
+    from riskmodel.schema import AGE_BAND_EDGES, AGE_BANDS, UNDER_16
+
+    idx = np.searchsorted(np.array(AGE_BAND_EDGES), np.asarray(years), side="right")
+    bands = pd.Categorical.from_codes(idx, categories=[UNDER_16, *AGE_BANDS])
+    return pd.Series(bands).astype("str").array
+
+
 def _frame(
     h: History,
     m: Moments,
@@ -190,15 +208,22 @@ def _frame(
     if with_labels:
         cols.update(h.labels(m))
     person = people.iloc[m.person]
-    cols["sex"] = pd.array(person["sex"].to_numpy(dtype=object), dtype="str")
-    cols["ethnicity"] = pd.array(person["ethnicity"].to_numpy(dtype=object), dtype="str")
+
+    def text(col: str) -> Any:
+        # taken as Arrow text, never through a Python object per person
+        return person[col].astype("str").array
+
+    cols["sex"] = text("sex")
+    cols["ethnicity"] = text("ethnicity")
     years = completed_years(h.birth_day[m.person], m.ref_day)
-    cols["age_band"] = pd.array(age_band(years), dtype="str")
-    cols["area"] = pd.array(person["area"].to_numpy(dtype=object), dtype="str")
+    cols["age_band"] = _age_band_text(years)
+    cols["area"] = text("area")
     cols["disability"] = person["disability"].to_numpy(dtype=bool)
     for b in BASELINES:
         cols.setdefault(b, values[b])
-    frame = pd.DataFrame(cols)
+    # the arrays become the frame's columns as they are (no consolidating copy: a million
+    # people's features are 600 MB)
+    frame = pd.DataFrame(cols, copy=False)
     return frame, names
 
 
@@ -415,7 +440,9 @@ def build_scoring_features(
         checked = _check(tables, as_of=None, names={})
     else:
         checked = _Checked(people, events, programmes, empty_rejects(), {})
-    ev = checked.events.loc[day_numbers(checked.events["date"]) <= as_of_day]
+    known = day_numbers(checked.events["date"]) <= as_of_day
+    # no copy of a million people's events when none is after the scoring date
+    ev = checked.events if known.all() else checked.events.loc[known]
     prog = checked.programmes
     if prog is not None:
         prog = prog.loc[day_numbers(prog["referral_date"]) <= as_of_day].copy()
@@ -427,10 +454,16 @@ def build_scoring_features(
         prog.loc[late, "completion_date"] = pd.NaT
     h = History(checked.people, ev, prog, config=config)
     m = h.latest_moments(as_of_day, lookback_days)
+    # people in id order before any column is built: the wide frame is never sorted or copied
+    m = _take(m, _by_person_id(h, m))
     frame, feature_names = _frame(h, m, checked.people, config=config, with_labels=False)
     order = [*KEYS, *feature_names, *AUDIT]
     order += [c for c in frame.columns if c not in order]
-    frame = frame.loc[:, order].sort_values("person_id", kind="stable").reset_index(drop=True)
+    if list(frame.columns) != order:
+        frame = frame.loc[:, order]
+    if not frame["person_id"].is_monotonic_increasing:  # pragma: no cover - sorted above
+        frame = frame.sort_values("person_id", kind="stable")
+    frame = frame.reset_index(drop=True)
     counts = {**checked.counts, "assessed": len(frame)}
     spec = _spec(
         frame,
@@ -454,14 +487,41 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     return pq.read_table(path).to_pandas(date_as_object=False)
 
 
+def _drop_partition_copies(people: pd.DataFrame, part: np.ndarray) -> pd.DataFrame:
+    """A partitioned world repeats the people row of everyone its partition's events name (a
+    victim in several partitions, say): keep one copy of each. Only rows repeating a row of
+    another partition are dropped, so a duplicate within a file is still the contracts' to
+    reject, as in a single-file world."""
+    if len(people) == 0:
+        return people
+    key = pd.util.hash_pandas_object(people, index=False).to_numpy()
+    pairs = pd.DataFrame({"key": key, "part": part})
+    copy_elsewhere = pairs["key"].duplicated(keep="first").to_numpy()
+    copy_within = pairs.duplicated(keep="first").to_numpy()
+    # the first row of a (key, partition) pair repeating an earlier partition's row is a copy
+    drop = copy_elsewhere & ~copy_within
+    return people.loc[~drop].reset_index(drop=True)
+
+
 def read_world(path: str | Path) -> dict[str, Any]:
-    """The tables of a world folder and its end date (``manifest.json``).
+    """The tables of a world folder in either layout and its end date (``manifest.json``).
 
     A manifest that lists the world's files (every generated world) is checked first: each file
-    must match its SHA-256, or the error names the file that does not.
+    must match its SHA-256, or the error names the file that does not. A partitioned world
+    (``riskmodel.data.world_layout``) is read whole, its partitions concatenated in order and
+    the copies of people rows that several partitions carry kept once: for worlds that fit in
+    memory (scoring reads a partitioned world one partition at a time instead).
     """
+    from riskmodel.data import iter_world_parts, world_layout
+
     path = Path(path)
-    if not (path / "people.parquet").exists() or not (path / "events.parquet").exists():
+    try:
+        layout = world_layout(path)
+    except FileNotFoundError:
+        raise FileNotFoundError(ERR_WORLD_MISSING.format(path=path)) from None
+    if layout == "single" and not (
+        (path / "people.parquet").exists() and (path / "events.parquet").exists()
+    ):
         raise FileNotFoundError(ERR_WORLD_MISSING.format(path=path))
     manifest: dict[str, Any] = {}
     if (path / "manifest.json").exists():
@@ -469,10 +529,26 @@ def read_world(path: str | Path) -> dict[str, Any]:
         if "files" in manifest:
             verify_world(path)
     out: dict[str, Any] = {"names": {}, "end_date": manifest.get("end_date")}
-    for table in ("people", "events", "programmes", "truth"):
-        f = path / f"{table}.parquet"
-        out[table] = _read_parquet(f) if f.exists() else None
-        out["names"][table] = str(f)
+    tables = ("people", "events", "programmes", "truth")
+    if layout == "single":
+        for table in tables:
+            f = path / f"{table}.parquet"
+            out[table] = _read_parquet(f) if f.exists() else None
+            out["names"][table] = str(f)
+        return out
+    frames: dict[str, list[pd.DataFrame]] = {t: [] for t in tables}
+    people_part: list[np.ndarray] = []
+    for k, part in enumerate(iter_world_parts(path, tables)):
+        for t in tables:
+            if part[t] is not None:
+                frames[t].append(part[t])
+                if t == "people":
+                    people_part.append(np.full(len(part[t]), k))
+    for t in tables:
+        out[t] = pd.concat(frames[t], ignore_index=True) if frames[t] else None
+        out["names"][t] = str(path / t)
+    if out["people"] is not None:
+        out["people"] = _drop_partition_copies(out["people"], np.concatenate(people_part))
     return out
 
 
@@ -486,7 +562,8 @@ def build_cohort(
     """The training feature table of a synthetic world.
 
     ``world`` is a world folder (``people/events/programmes/truth.parquet`` and
-    ``manifest.json`` with ``end_date``) or any object with ``.people``, ``.events``,
+    ``manifest.json`` with ``end_date``, or the same tables partitioned: :func:`read_world`) or
+    any object with ``.people``, ``.events``,
     ``.programmes``, ``.truth`` and ``.end_date``.
     """
     config = config or FeatureConfig()

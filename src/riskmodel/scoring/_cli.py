@@ -17,7 +17,8 @@ def _error_kinds() -> tuple[type[BaseException], ...]:
     from riskmodel.models import ModelIntegrityError
     from riskmodel.scoring import AuditLogError
 
-    return (ModelIntegrityError, AuditLogError, FileExistsError, PermissionError)
+    # ConnectionError: a Dask scheduler that cannot be reached (--engine dask)
+    return (ModelIntegrityError, AuditLogError, FileExistsError, PermissionError, ConnectionError)
 
 
 def _area_capacities(values: list[str] | None) -> dict[str, int] | None:
@@ -109,6 +110,21 @@ def register(app: typer.Typer) -> None:
             "--area-capacity",
             help="Places in one area, AREA=PLACES (repeat for each area).",
         ),
+        engine: str = typer.Option(
+            "local",
+            "--engine",
+            help="Where a world folder's partitions are scored: 'local' (this process, one "
+            "partition at a time) or 'dask' (features and predictions on the Dask cluster at "
+            "--scheduler, each worker reading its partition's files at the same path; the "
+            "eligibility rule and the reasons run here). Same list either way. See "
+            "docs/ENGINE.md.",
+        ),
+        scheduler: str = typer.Option(
+            None,
+            "--scheduler",
+            help="Address of the Dask scheduler, e.g. tcp://10.0.0.5:8786 (what `dask "
+            "scheduler` prints); with --engine dask only. Recorded in the audit log.",
+        ),
         rule_file: Path = typer.Option(
             None,
             "--rule",
@@ -121,6 +137,8 @@ def register(app: typer.Typer) -> None:
         Writes eligibility_list.csv/.parquet (people recommended for a programme place, in rank order, with three reasons each), rejects.csv, and summary.html/.json for the programme coordinator.
 
         The list is a set of recommendations for a human to review, never decisions. Every run, refused ones included, is appended to the installation's tamper-evident audit log (audit_log/scoring.jsonl under RISKMODEL_HOME), with your operating-system user name; no option changes either.
+
+        A world folder (single files or partitioned) is scored partition by partition: --engine dask runs that work on a Dask cluster, and the list is the same as on this machine.
 
         Checked before any work: the purpose, that the log can be written, that --out is a new or empty folder (not a link) you can create, and that the model resolves and matches its manifest (and the registry's record of its version).
         """  # noqa: E501
@@ -164,9 +182,16 @@ def register(app: typer.Typer) -> None:
 
             with progress()() as bar:
                 task = bar.add_task(STEPS[0], total=len(STEPS))
+                parts: list = []
 
                 def tick(i: int, n: int, what: str) -> None:
                     bar.update(task, completed=i - 1, description=what)
+
+                def part_tick(done: int, n: int) -> None:
+                    # a bar of its own for a world's partitions (one for a single-file world)
+                    if not parts:
+                        parts.append(bar.add_task(f"partitions ({engine})", total=n))
+                    bar.update(parts[0], completed=done)
 
                 result = score_cohort(
                     model=model,
@@ -178,6 +203,9 @@ def register(app: typer.Typer) -> None:
                     rule=rule,
                     progress=tick,
                     rule_overrides=overrides or None,
+                    engine=engine,
+                    scheduler=scheduler,
+                    part_progress=part_tick,
                 )
                 bar.update(task, completed=len(STEPS), description="done")
 

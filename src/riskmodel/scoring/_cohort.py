@@ -475,47 +475,113 @@ def _contract_rejects(rejects: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _cohort_from_people_events(
-    files: dict[str, Path], *, bundle: Any, as_of: _dt.date | None, lookback_days: int
-) -> Cohort:
-    """Validate people, events (and programmes) by the data contracts, reject every person whose
-    record has a rejected row, and build the features as of the scoring date with the feature
-    configuration the model was trained with."""
-    from riskmodel.data import validate_events, validate_people, validate_programmes
-    from riskmodel.features import FeatureConfig, build_scoring_features
+@dataclass
+class CohortPart:
+    """One partition's share of a people + events cohort (the whole cohort when unpartitioned).
 
-    hashes = {label: sha256_file(p) for label, p in sorted(files.items())}
-    raw = {label: _read_contract_table(p) for label, p in files.items()}
-    notes: list[str] = []
-    world = (
-        files["people"].name == "people.parquet"
-        and files["people"].parent == files["events"].parent
-    )
-    if as_of is None and world:
-        manifest = files["people"].parent / "manifest.json"
-        if manifest.exists():
-            import json
+    Attributes
+    ----------
+    frame : features as of the scoring date, one row per scored person (sorted by person_id)
+    rejects : rejected rows of this partition's files
+    kept_ids : valid people kept for scoring (their own history complete)
+    valid_ids : every valid person row's id (kept or with a rejected history row)
+    rejected_ids : ids of rejected people rows
+    history_bad : valid people with a rejected row in their own history
+    n_no_id : rejected people rows without an id
+    seconds : wall seconds of ``contracts`` and ``features``
 
-            end = json.loads(manifest.read_text(encoding="utf-8")).get("end_date")
-            as_of = _dt.date.fromisoformat(str(end)[:10]) if end else None
-    # dates after max(scoring date, today) fail the contract as future dates (rejected below);
-    # those after the scoring date but not after today are simply not known yet on it
-    limit = max(as_of, _today()) if as_of is not None else _today()
-    src = {k: str(v) for k, v in files.items()}
-    vp = validate_people(raw["people"], source=src["people"], as_of=limit)
-    ve = validate_events(raw["events"], people=vp.valid, source=src["events"], as_of=limit)
-    vg = None
-    if "programmes" in raw and len(raw["programmes"]):
-        vg = validate_programmes(
-            raw["programmes"], people=vp.valid, source=src["programmes"], as_of=limit
+    A partition holds one people row for every person its events name, so a victim may have a
+    row in several partitions: the counts of a cohort are taken over the union of these id sets
+    (:func:`combine_parts`), never by adding partitions' counts.
+    """
+
+    frame: pd.DataFrame
+    rejects: pd.DataFrame
+    kept_ids: Any
+    valid_ids: Any
+    rejected_ids: Any
+    history_bad: np.ndarray
+    n_no_id: int
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def model_feature_config(bundle: Any) -> Any:
+    """The feature configuration the model was trained with (refused if it is not one)."""
+    from riskmodel.config import ConfigError, validate_mapping
+    from riskmodel.features import FeatureConfig
+
+    try:
+        return validate_mapping(
+            (getattr(bundle, "feature_spec", {}) or {}).get("config") or {},
+            FeatureConfig,
+            source="the model's feature configuration",
         )
-    events = ve.valid
-    del raw  # the typed copies are all that is needed from here: keep the peak memory down
+    except ConfigError as exc:
+        raise ValueError(ERR_MODEL_FEATURES.format(error=exc)) from None
+
+
+def contract_limit(as_of: _dt.date | None) -> _dt.date:
+    """Dates after max(scoring date, today) fail the contract as future dates (rejected rows);
+    those after the scoring date but not after today are simply not known yet on it."""
+    return max(as_of, _today()) if as_of is not None else _today()
+
+
+def _arrow_ids(values: Any) -> Any:
+    """Ids as one Arrow text array: no Python object per person (a million of them would cost
+    more than the features)."""
+    import pyarrow as pa
+
+    if isinstance(values, pa.Array | pa.ChunkedArray):
+        arr = values
+    else:
+        s = values if isinstance(values, pd.Series) else pd.Series(values, dtype="str")
+        arr = pa.array(s.astype("str").array)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr.cast(pa.large_string()).drop_null()
+
+
+def cohort_part(
+    raw: dict[str, pd.DataFrame | None],
+    *,
+    src: dict[str, str],
+    as_of: _dt.date | None,
+    config: Any,
+    lookback_days: int,
+) -> tuple[CohortPart, _dt.date]:
+    """Validate one partition's people, events (and programmes) by the data contracts, reject
+    every person whose own history has a rejected row, and build the features as of the
+    scoring date; returns the part and the scoring date (the latest valid event date when
+    ``as_of`` is ``None``). ``raw`` is emptied as it is read, to keep the peak memory down.
+
+    The same function serves one table and each partition of a partitioned world: a person's
+    whole history as perpetrator lives in one partition, so each person's features (and
+    rejection) are decided inside one call.
+    """
+    import time
+
+    from riskmodel.data import validate_events, validate_people, validate_programmes
+    from riskmodel.features import build_scoring_features
+
+    t0 = time.perf_counter()
+    limit = contract_limit(as_of)
+    people = raw.pop("people")
+    vp = validate_people(people, source=src["people"], as_of=limit)
+    del people
+    events = raw.pop("events")
+    ve = validate_events(events, people=vp.valid, source=src["events"], as_of=limit)
+    del events
+    vg = None
+    programmes = raw.pop("programmes", None)
+    if programmes is not None and len(programmes):
+        vg = validate_programmes(programmes, people=vp.valid, source=src["programmes"], as_of=limit)
+    del programmes
     _release_arrow_memory()
+    events = ve.valid
     if as_of is None:
         as_of = pd.Timestamp(events["date"].max()).date() if len(events) else _today()
 
-    valid_ids = pd.Index(vp.valid["person_id"].astype(str))
+    valid_ids = vp.valid["person_id"].astype("str")
     rej_people = _contract_rejects(vp.rejects)
     # rows dated after max(scoring date, today) failed the contract as future dates: a date
     # after today cannot have been recorded yet, so they are rejects like any other bad row
@@ -524,15 +590,18 @@ def _cohort_from_people_events(
     # would be scored on a partial history: reject them as a whole. Features describe the
     # perpetrator only, so a victim named on a rejected row is unaffected. (An exact copy of a
     # row is rejected but its first copy kept: that history is complete.)
-    named: set[str] = set()
-    for frame, cols in ((rej_events, ("perpetrator_id",)), (rej_prog, ("person_id",))):
-        if len(frame) == 0:
+    named: list[pd.Series] = []
+    for frame, col in ((rej_events, "perpetrator_id"), (rej_prog, "person_id")):
+        if len(frame) == 0 or col not in frame.columns:
             continue
         partial = frame.loc[(frame["rule"].astype("string") != "duplicate_row").fillna(True)]
-        for c in cols:
-            if c in partial.columns:
-                named |= set(_ids(partial[c]).dropna())
-    history_bad = sorted(named & set(valid_ids))
+        named.append(_ids(partial[col]).dropna())
+    history_bad = np.zeros(0, dtype=object)
+    if named:
+        # only the (few) named ids are matched against the valid people: no Python set of a
+        # million ids
+        cand = pd.unique(pd.concat(named).astype("str").to_numpy(dtype=object))
+        history_bad = np.sort(cand[pd.Index(cand).isin(valid_ids)].astype(object))
     rejects = _rejects(
         [
             rej_people,
@@ -550,33 +619,22 @@ def _cohort_from_people_events(
             ),
         ]
     )
-    # people whose own row was rejected and who have no valid row (an exact duplicate keeps
-    # its first copy, so that person is still scored), plus rows without an id
     bad_people_rows = rej_people["person_id"]
-    n_rejected_people = len(set(bad_people_rows.dropna()) - set(valid_ids)) + int(
-        bad_people_rows.isna().sum()
-    )
+    n_no_id = int(bad_people_rows.isna().sum())
+    rejected_ids = _arrow_ids(bad_people_rows.dropna())
 
-    from riskmodel.config import ConfigError, validate_mapping
-
-    try:
-        config = validate_mapping(
-            (getattr(bundle, "feature_spec", {}) or {}).get("config") or {},
-            FeatureConfig,
-            source="the model's feature configuration",
-        )
-    except ConfigError as exc:
-        raise ValueError(ERR_MODEL_FEATURES.format(error=exc)) from None
     keep_people, keep_events = vp.valid, events
     keep_prog = vg.valid if vg is not None else None
-    if history_bad:
+    if len(history_bad):
         keep_people = keep_people.loc[~keep_people["person_id"].astype(str).isin(history_bad)]
         keep_events = keep_events.loc[~keep_events["perpetrator_id"].astype(str).isin(history_bad)]
         if keep_prog is not None:
             keep_prog = keep_prog.loc[~keep_prog["person_id"].astype(str).isin(history_bad)]
-    n_keep_people = len(keep_people)
+    kept_ids = _arrow_ids(keep_people["person_id"])
+    valid_ids = _arrow_ids(valid_ids)
     del vp, ve, vg, events
     _release_arrow_memory()
+    t1 = time.perf_counter()
     table = build_scoring_features(
         keep_people,
         keep_events,
@@ -586,17 +644,144 @@ def _cohort_from_people_events(
         lookback_days=lookback_days,
         validate=False,
     )
-    frame = table.frame.sort_values("person_id", kind="stable").reset_index(drop=True)
-    n_no_recent = n_keep_people - len(frame)
+    del keep_people, keep_events, keep_prog
+    frame = table.frame
+    if not frame["person_id"].is_monotonic_increasing:  # the builder sorts by id already
+        frame = frame.sort_values("person_id", kind="stable").reset_index(drop=True)
+    del table
+    part = CohortPart(
+        frame=frame,
+        rejects=rejects,
+        kept_ids=kept_ids,
+        valid_ids=valid_ids,
+        rejected_ids=rejected_ids,
+        history_bad=history_bad,
+        n_no_id=n_no_id,
+        seconds={"contracts": t1 - t0, "features": time.perf_counter() - t1},
+    )
+    return part, as_of
+
+
+def _n_distinct(arrays: list[Any], minus: list[Any] = ()) -> int:
+    """People in the union of ``arrays`` and not in the union of ``minus`` (Arrow hash sets)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def union(xs: list[Any]) -> pa.Array:
+        chunks = [_arrow_ids(x) for x in xs if len(x)]
+        if not chunks:
+            return pa.array([], pa.large_string())
+        return pc.unique(pa.concat_arrays(chunks))
+
+    u = union(list(arrays))
+    m = union(list(minus))
+    if len(m) and len(u):
+        u = u.filter(pc.invert(pc.is_in(u, value_set=m)))
+    return len(u)
+
+
+def combine_counts(parts: list[Any]) -> tuple[int, int]:
+    """``(n_rejected, n_kept)`` over partitions, each person counted once.
+
+    Rejected: people whose row was rejected and who have no valid row (an exact duplicate keeps
+    its first copy, so that person is still scored), rows without an id, and people with a
+    rejected row in their own history. Kept: every other valid person.
+    """
+    bad = [p.history_bad for p in parts]
+    n_rejected_people = _n_distinct([p.rejected_ids for p in parts], [p.valid_ids for p in parts])
+    n_history_bad = _n_distinct(bad)
+    n_no_id = sum(p.n_no_id for p in parts)
+    n_kept = _n_distinct([p.kept_ids for p in parts], bad)
+    return n_rejected_people + n_no_id + n_history_bad, n_kept
+
+
+def world_source(path: Path) -> tuple[dict[str, str], dict[str, str], int] | None:
+    """``(files, file_hashes, partitions)`` of a world folder in either layout, else ``None``.
+
+    A partitioned world's files are named by their path relative to the world folder."""
+    from riskmodel.data import partition_count, world_layout
+
+    try:
+        layout = world_layout(path)
+    except FileNotFoundError:
+        return None
+    if layout == "single":
+        single = _world_files(path)
+        if single is None:
+            return None
+        files = {k: str(v) for k, v in single.items()}
+        hashes = {label: sha256_file(Path(p)) for label, p in sorted(files.items())}
+        return files, hashes, 1
+    from riskmodel.data import part_name
+
+    k = partition_count(path)
+    files = {t: str(path / t) for t in ("people", "events", "programmes") if (path / t).is_dir()}
+    hashes = {}
+    for t in sorted(files):
+        for i in range(k):
+            f = path / part_name(t, i)
+            if f.exists():
+                hashes[part_name(t, i)] = sha256_file(f)
+    return files, hashes, k
+
+
+def manifest_end_date(path: Path) -> _dt.date | None:
+    manifest = path / "manifest.json"
+    if manifest.exists():
+        import json
+
+        end = json.loads(manifest.read_text(encoding="utf-8")).get("end_date")
+        return _dt.date.fromisoformat(str(end)[:10]) if end else None
+    return None
+
+
+def _cohort_from_people_events(
+    files: dict[str, Path], *, bundle: Any, as_of: _dt.date | None, lookback_days: int
+) -> Cohort:
+    """Validate people, events (and programmes) by the data contracts, reject every person whose
+    record has a rejected row, and build the features as of the scoring date with the feature
+    configuration the model was trained with (:func:`cohort_part` on the whole table)."""
+    hashes = {label: sha256_file(p) for label, p in sorted(files.items())}
+    raw = {label: _read_contract_table(p) for label, p in files.items()}
+    world = (
+        files["people"].name == "people.parquet"
+        and files["people"].parent == files["events"].parent
+    )
+    if as_of is None and world:
+        as_of = manifest_end_date(files["people"].parent)
+    config = model_feature_config(bundle)
+    src = {k: str(v) for k, v in files.items()}
+    part, as_of = cohort_part(raw, src=src, as_of=as_of, config=config, lookback_days=lookback_days)
+    return cohort_from_parts(
+        [part], as_of=as_of, kind="world" if world else "people_events", files=src, hashes=hashes
+    )
+
+
+def cohort_from_parts(
+    parts: list[CohortPart],
+    *,
+    as_of: _dt.date,
+    kind: str,
+    files: dict[str, str],
+    hashes: dict[str, str],
+    frame: pd.DataFrame | None = None,
+) -> Cohort:
+    """One :class:`Cohort` from its partitions (features concatenated unless ``frame`` is given:
+    the distributed path passes the scored people only)."""
+    n_rejected, n_kept = combine_counts(parts)
+    if frame is None:
+        frames = [p.frame for p in parts]
+        frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+        frame = frame.sort_values("person_id", kind="stable").reset_index(drop=True)
+    rejects = _rejects([p.rejects for p in parts])
     return Cohort(
         frame=frame,
         rejects=rejects.sort_values(["file", "row"], kind="stable").reset_index(drop=True),
-        n_rejected=n_rejected_people + len(history_bad),
-        n_no_recent_event=n_no_recent,
+        n_rejected=n_rejected,
+        n_no_recent_event=n_kept - len(frame),
         as_of=as_of,
-        kind="world" if world else "people_events",
-        files=src,
+        kind=kind,
+        files=files,
         file_hashes=hashes,
         fingerprint=_fingerprint(hashes),
-        notes=notes,
     )

@@ -30,14 +30,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from riskmodel.eligibility import EligibilityConfig
 from riskmodel.notice import PERMITTED_PURPOSE, PERMITTED_USE_NOTICE, permitted_use_notice
 from riskmodel.provenance import canonical_json, sha256_bytes, sha256_file
 from riskmodel.scoring._audit_log import AuditLog, AuditLogError
-from riskmodel.scoring._cohort import AUDIT_ATTRIBUTES, Cohort
+from riskmodel.scoring._cohort import Cohort
 from riskmodel.scoring._purpose import PurposeRefused, check_purpose
 from riskmodel.scoring._transaction import ERR_NOT_LOGGED, ScoringTransaction
 
@@ -120,6 +119,7 @@ class ScoringResult:
     audit_entry : the audit-log entry as written (with its ``hash``)
     eligibility_list : the list itself, in rank order
     warnings : things the coordinator should check (e.g. a per-area capacity naming nobody)
+    timings : seconds per step when a world was scored partition by partition
     """
 
     out_dir: Path
@@ -135,6 +135,8 @@ class ScoringResult:
     audit_entry: dict[str, Any]
     eligibility_list: pd.DataFrame = field(repr=False)
     warnings: list[str] = field(default_factory=list)
+    #: seconds per step of a world scored partition by partition (``scoring._engine``)
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def os_user() -> str:
@@ -257,19 +259,6 @@ def _effective_rule(
     return validate_mapping(data, EligibilityConfig, source="eligibility rule")
 
 
-def _predict_both(bundle: Any, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(calibrated reoffending, uncalibrated reoffending, calibrated severe) probabilities,
-    each by :meth:`ModelBundle.predict` (one definition of what a prediction is)."""
-    if len(frame) == 0:
-        z = np.zeros(0)
-        return z, z, z
-    return (
-        bundle.predict(frame, "reoffend"),
-        bundle.predict(frame, "reoffend", calibrated=False),
-        bundle.predict(frame, "severe"),
-    )
-
-
 @dataclass
 class Scored:
     """What :func:`score` decides: per person (``scored``), the reasons of the listed, counts."""
@@ -286,28 +275,11 @@ def score(bundle: Any, cohort: Cohort, rule: EligibilityConfig) -> Scored:
     Raises ``RuntimeError`` if the counts do not add up (in = listed + not_listed +
     excluded_high_harm + rejected), which would be a bug.
     """
-    from riskmodel.eligibility import apply_eligibility_rule
-    from riskmodel.scoring._reasons import listed_reasons
-    from riskmodel.scoring._summary import outcome_counts
+    from riskmodel.scoring._engine import decide, predict_part
 
-    features = cohort.frame
-    p_r, raw_r, p_s = _predict_both(bundle, features)
-    # the rule and the summary need only ids, probabilities and audit attributes: a slim
-    # frame keeps a million-person cohort from being copied whole
-    slim_cols = ["person_id", *[c for c in AUDIT_ATTRIBUTES if c in features.columns]]
-    slim = features.loc[:, slim_cols].assign(
-        p_reoffend=p_r, p_reoffend_uncalibrated=raw_r, p_severe=p_s
-    )
-    scored = apply_eligibility_rule(slim, rule=rule, tie_break_col="p_reoffend_uncalibrated")
-    listed_rows = features.loc[scored["eligible"].to_numpy()]
-    reasons, reasons_source = listed_reasons(bundle, listed_rows, k=3)
-    counts = outcome_counts(scored, n_rejected=cohort.n_rejected)
-    total = (
-        counts["listed"] + counts["not_listed"] + counts["excluded_high_harm"] + counts["rejected"]
-    )
-    if counts["in"] != total or counts["in"] != cohort.n_in:
-        raise RuntimeError(ERR_COUNTS.format(in_=counts["in"], total=total))
-    return Scored(scored, reasons, reasons_source, counts)
+    # the same two steps as each partition of a world (scoring._engine), on one table
+    slim, candidates = predict_part(bundle, cohort.frame, rule)
+    return decide(bundle, slim, candidates, rule, n_rejected=cohort.n_rejected, n_in=cohort.n_in)
 
 
 def _files_fingerprint(directory: Path, names: tuple[str, ...]) -> tuple[dict[str, str], str]:
@@ -434,6 +406,9 @@ def score_cohort(
     user: str | None = None,
     progress: Progress | None = None,
     rule_overrides: dict[str, Any] | None = None,
+    engine: str = "local",
+    scheduler: str | None = None,
+    part_progress: Callable[[int, int], None] | None = None,
 ) -> ScoringResult:
     """Score a cohort into an eligibility list for perpetrator-programme referrals.
 
@@ -453,6 +428,10 @@ def score_cohort(
         (``riskmodel.paths.audit_log_path()``), which no argument can change.
     progress : called as ``progress(step, n_steps, description)`` before each step
     rule_overrides : fields replacing the rule's (e.g. command-line thresholds), applied last
+    engine : ``local`` (this process) or ``dask`` (the partitions of a world folder run on the
+        Dask scheduler at ``scheduler``); recorded in the audit log. See docs/ENGINE.md
+    scheduler : the Dask scheduler's address, with ``engine="dask"`` only
+    part_progress : called as ``part_progress(done, n_partitions)`` as a world's partitions finish
 
     Raises
     ------
@@ -471,8 +450,13 @@ def score_cohort(
 
     step(0)
     guard_purpose(purpose, model=model, out_dir=out_dir, user=user)
+    from riskmodel.scoring._engine import check_engine, engine_entry, world_folder
+
+    check_engine(engine, scheduler)
     out_dir = Path(out_dir)
     entry = _base_entry(purpose, model=model, out_dir=out_dir, declared=user)
+    entry["engine"] = engine_entry(engine, scheduler)
+    timings: dict[str, float] = {}
     tx = ScoringTransaction(_log(), out_dir, entry)
     try:
         tx.begin()
@@ -483,11 +467,27 @@ def score_cohort(
         entry["rule"] = eff_rule.model_dump(mode="json")
 
         step(2)
-        from riskmodel.scoring._cohort import read_cohort
+        world = world_folder(cohort, engine)
+        if world is not None:
+            # features and prediction partition by partition, the rule and reasons here
+            from riskmodel.scoring._engine import score_world
 
-        cohort_in = read_cohort(
-            cohort, bundle=bundle, as_of=as_of, lookback_days=eff_rule.lookback_days
-        )
+            cohort_in, result, timings = score_world(
+                bundle,
+                world,
+                eff_rule,
+                as_of=as_of,
+                engine=engine,
+                scheduler=scheduler,
+                progress=part_progress,
+            )
+            entry["engine"]["partitions"] = int(timings.pop("partitions"))
+        else:
+            from riskmodel.scoring._cohort import read_cohort
+
+            cohort_in = read_cohort(
+                cohort, bundle=bundle, as_of=as_of, lookback_days=eff_rule.lookback_days
+            )
         entry["input"] = {
             "kind": cohort_in.kind,
             "files": cohort_in.files,
@@ -497,7 +497,8 @@ def score_cohort(
         entry["scoring_date"] = cohort_in.as_of.isoformat()
 
         step(3)
-        result = score(bundle, cohort_in, eff_rule)
+        if world is None:
+            result = score(bundle, cohort_in, eff_rule)
         step(4)
         step(5)
         entry["counts"] = result.counts
@@ -550,6 +551,7 @@ def score_cohort(
         audit_entry=logged,
         eligibility_list=elig,
         warnings=warnings,
+        timings=timings,
     )
 
 
