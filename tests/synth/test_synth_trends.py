@@ -24,16 +24,17 @@ def _da(world) -> pd.DataFrame:
     return da
 
 
-def test_trends_off_is_the_trendless_world(tiny_config):
+def test_trends_off_is_the_trendless_world(tiny_config, kent_config):
     """Switching the trends off gives exactly the draws of a world that never had them."""
+    with_trends = tiny_config.model_copy(update={"trends": kent_config.trends})
     off = tiny_config.model_copy(
-        update={"trends": tiny_config.trends.model_copy(update={"enabled": False})}
+        update={"trends": kent_config.trends.model_copy(update={"enabled": False})}
     )
     bare = tiny_config.model_copy(update={"trends": type(tiny_config.trends)()})
     a, b = generate_world(off), generate_world(bare)
     pd.testing.assert_frame_equal(a.events, b.events)
     pd.testing.assert_frame_equal(a.truth, b.truth)
-    on = generate_world(tiny_config)
+    on = generate_world(with_trends)
     assert not on.truth["p_reoffend_12m"].equals(a.truth["p_reoffend_12m"])
 
 
@@ -123,4 +124,27 @@ def test_no_trends_twin_is_kent_with_the_trends_off():
     assert kent["trends"]["new_offence"]["start"].isoformat() == "2015-12-29"
     for key in ("name", "description", "trends", "calibration"):
         kent.pop(key), flat.pop(key)
+    # women's propensity is the one other difference (tuned with the recording trend)
+    assert kent["propensity"].pop("sex_multiplier") == {"male": 1.0, "female": 0.8}
+    assert flat["propensity"].pop("sex_multiplier") == {"male": 1.0, "female": 0.5}
     assert kent == flat
+
+
+def test_equal_recording_removes_the_sex_specific_step_only(kent_small):
+    """The recording trend's step for women (male victims reporting less before 2017) is
+    measurement bias, so the equal-recording counterfactual removes it; the steps that apply to
+    everyone stay in both labels. Men's labels are therefore the same on both sides, and so are
+    women's once recording is equal by sex."""
+    tr = kent_small.truth
+    sex = tr["person_id"].map(kent_small.people.set_index("person_id")["sex"])
+    year = pd.to_datetime(tr["date"]).dt.year
+    rec, eq = tr["recorded_incidents_12m"], tr["equal_recording_incidents_12m"]
+    men = sex == "male"
+    assert (rec[men] == eq[men]).all()
+    late_women = (sex == "female") & (year >= 2018)
+    assert late_women.sum() > 100 and (rec[late_women] == eq[late_women]).all()
+    early_women = (sex == "female") & (year <= 2013)  # the first era: women's step 0.40
+    ratio = rec[early_women].sum() / eq[early_women].sum()
+    assert eq[early_women].sum() > 30  # binomial sd of the ratio about 0.07 here
+    assert 0.2 < ratio < 0.65, ratio
+    assert (rec <= eq).all()  # a step below 1 only ever loses records

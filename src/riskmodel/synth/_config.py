@@ -388,9 +388,11 @@ class CalibrationTarget(StrictModel):
 
 class RecordingStep(StrictModel):
     """From ``start`` on, the reporting-and-recording probability of every DA incident is
-    multiplied by ``multiplier`` (and by ``female`` more for incidents by women: men's
-    willingness to report). A chain of incidents (a burst) is recorded under the practice in
-    force when it began: the change is exact in the truth and bursts last weeks, not years."""
+    multiplied by ``multiplier`` (and by ``female`` more for incidents by women: male victims'
+    willingness to report). ``multiplier`` applies to everyone and is kept by the equal-recording
+    counterfactual; ``female`` differs by sex, is measurement bias, and is removed by it. A chain
+    of incidents (a burst) is recorded under the practice in force when it began: the change is
+    exact in the truth and bursts last weeks, not years."""
 
     start: dt.date
     multiplier: float = Field(gt=0)

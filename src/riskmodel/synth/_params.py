@@ -97,6 +97,9 @@ class WorldParams:
     # trends over time (all neutral when the config's trends are off)
     era_starts: np.ndarray = field(default_factory=lambda: np.array([-np.inf]))  # days
     era_mult: np.ndarray = field(default_factory=lambda: np.ones((1, 2)))  # (eras, sexes)
+    # the part of era_mult that differs by sex (trends.recording[].female): measurement bias,
+    # removed by the equal-recording counterfactual like the measurement_bias multipliers
+    era_sex_bias: np.ndarray = field(default_factory=lambda: np.ones((1, 2)))  # (eras, sexes)
     lockdowns: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))  # lo, hi, mult
     age_growth: np.ndarray = field(default_factory=lambda: np.zeros((0, 5)))  # lo, hi, t0, t1, g
     new_offence: tuple | None = None  # (code, start day, fallback code, initial, ramp days)
@@ -237,10 +240,13 @@ def _trend_params(cfg: WorldConfig, cal: Calendar) -> dict:
         out["era_starts"] = np.array([-np.inf] + [day(s.start) for s in tr.recording[1:]])
         female = SEXES.index("female")
         mult = np.empty((len(tr.recording), len(SEXES)))
+        sex_bias = np.ones((len(tr.recording), len(SEXES)))
         for i, s in enumerate(tr.recording):
             mult[i] = s.multiplier
             mult[i, female] *= s.female
+            sex_bias[i, female] = s.female
         out["era_mult"] = mult
+        out["era_sex_bias"] = sex_bias
     if tr.lockdowns:
         out["lockdowns"] = np.array(
             [[day(w.start), day(w.end) + 1.0, w.multiplier] for w in tr.lockdowns]

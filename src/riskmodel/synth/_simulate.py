@@ -185,11 +185,16 @@ def simulate_chunk(
     reported = u_rec < p_report
     recorded = u_rec < p_report * params.recorded_given_reported
     # the equal-recording counterfactual (common random numbers): the same incident and the same
-    # draw u_rec, with the measurement-bias multipliers (ethnicity, area) set to 1; household
-    # visibility and the offence mix are kept, because they are not bias. Dividing by exactly
+    # draw u_rec, with the measurement-bias multipliers (ethnicity, area, and the sex-specific
+    # part of a recording trend) set to 1; household visibility, the offence mix and recording
+    # changes that apply to everyone are kept, because they are not bias. Dividing by exactly
     # 1.0 leaves an unbiased world's probabilities bit-identical, so there recorded == equal.
-    bias_mult = params.bias_ethnicity[people.ethnicity] * params.bias_area[people.area]
-    recorded_equal = u_rec < (p_report / bias_mult[inc.person]) * params.recorded_given_reported
+    bias_mult = (params.bias_ethnicity[people.ethnicity] * params.bias_area[people.area])[
+        inc.person
+    ]
+    if len(params.era_mult) > 1:
+        bias_mult = bias_mult * params.era_sex_bias[params.era_of(t0[inc.root]), sex]
+    recorded_equal = u_rec < (p_report / bias_mult) * params.recorded_given_reported
     in_window = (inc.t >= 0.0) & (inc.t < n_days)
     severe = np.isin(offence, SEVERE_CODES)
 
