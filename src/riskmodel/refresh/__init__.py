@@ -29,7 +29,6 @@ _WHERE = {
     "SENSITIVE_BY_DESIGN": "_gates",
     "calibration_slope_intercept": "_gates",
     "paired_auc_gain": "_gates",
-    "person_bootstrap_weights": "_gates",
     "RefreshResult": "_refresh",
     "check_training_table": "_refresh",
     "current_aliases": "_refresh",
@@ -57,7 +56,6 @@ __all__ = [
     "drift_table",
     "known_at",
     "paired_auc_gain",
-    "person_bootstrap_weights",
     "psi",
     "refresh",
     "rollback",
@@ -75,7 +73,6 @@ if TYPE_CHECKING:  # pragma: no cover
         Gate,
         calibration_slope_intercept,
         paired_auc_gain,
-        person_bootstrap_weights,
     )
     from riskmodel.refresh._refresh import (
         RefreshResult,

@@ -13,6 +13,7 @@ interval by person. Nothing is registered: the registry and the audit log are le
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,16 +21,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from riskmodel.evaluation import rank_metrics, verdict
 from riskmodel.refresh._config import RefreshConfig
 from riskmodel.refresh._gates import (
-    _auc,
     _interval,
     calibration_gate,
     calibration_measures,
     calibration_slope_intercept,
     discrimination_gate,
     paired_auc_gain,
-    person_bootstrap_weights,
+    person_weights,
     policy_gate,
 )
 from riskmodel.refresh._refresh import challenger_experiment, known_at
@@ -98,27 +99,36 @@ def period_metrics(
     k = max(1, int(round(TOP_K_SHARE * len(rows))))
     top = np.zeros(len(rows), dtype=bool)
     top[np.argsort(-p, kind="stable")[:k]] = True
-    w = person_bootstrap_weights(rows["person_id"].to_numpy(), n_boot=n_boot, seed=seed)
+    w = person_weights(
+        rows["person_id"].to_numpy(), n_boot=n_boot, seed=seed, stream="refresh.backtest"
+    )
+    # evaluation's AUC and top-k harm share, point (all-ones weights) and replicates
+    point_rank = rank_metrics(y, p, k=k, harm=harm)
+    reps_rank = rank_metrics(y, p, k=k, weights=w, harm=harm) if len(w) else {}
 
-    def all_metrics(ww: np.ndarray | None) -> tuple[float, float, float, float]:
-        auc = _auc(y, p, ww)
+    def others(ww: np.ndarray | None) -> tuple[float, float]:
         slope, _ = calibration_slope_intercept(y, p, ww)
-        wv = np.ones(len(y)) if ww is None else ww
-        hs = (
-            float((harm * top * wv).sum() / max((harm * wv).sum(), 1e-12))
-            if harm is not None
-            else np.nan
-        )
         disp, _ = _selection_disparity(top.astype(float), rows, ww)
-        return auc, slope, hs, disp
+        return slope, disp
 
-    point = all_metrics(None)
-    reps = np.array([all_metrics(wb) for wb in w])
-    names = ("auc", "calibration_slope", "harm_share_top_k", "largest_disparity")
+    nan = np.full(len(w), np.nan)
+    point = {
+        "auc": float(point_rank["auc"][0]),
+        "harm_share_top_k": float(point_rank["harm_share_top_k"][0]) if harm is not None else nan,
+    }
+    point["calibration_slope"], point["largest_disparity"] = others(None)
+    rest = np.array([others(wb) for wb in w]).reshape(-1, 2)
+    reps = {
+        "auc": reps_rank.get("auc", nan),
+        "harm_share_top_k": reps_rank.get("harm_share_top_k", nan),
+        "calibration_slope": rest[:, 0],
+        "largest_disparity": rest[:, 1],
+    }
     out: dict[str, Any] = {"n_rows": len(rows), "n_people": int(rows["person_id"].nunique())}
-    for i, name in enumerate(names):
-        out[name] = point[i]
-        out[f"{name}_ci"] = _interval(reps[:, i], ci_level)
+    for name in ("auc", "calibration_slope", "harm_share_top_k", "largest_disparity"):
+        value = point[name]
+        out[name] = float(value) if np.ndim(value) == 0 else math.nan
+        out[f"{name}_ci"] = _interval(reps[name], ci_level)
     out["largest_disparity_groups"] = _selection_disparity(top.astype(float), rows)[1]
     return out
 
@@ -320,10 +330,11 @@ def backtest_summary(bt: Backtest) -> list[str]:
     if not gap.empty:
         last = gap.iloc[-1]
         lo, hi = last["auc_ci"]
-        verdict = "better" if lo > 0 else "worse" if hi < 0 else "no clear difference"
+        words = verdict(lo, hi)
+        span = "interval undefined" if lo is None else f"{lo:+.3f} to {hi:+.3f}"
         out.append(
             f"Last period ({last['as_of']} on): gated refresh against the frozen model, AUC gain "
-            f"{last['auc']:+.3f} ({lo:+.3f} to {hi:+.3f}): {verdict}."
+            f"{last['auc']:+.3f} ({span}): {words}."
         )
     frozen = df[df["policy"] == "frozen"]
     if len(frozen) >= 2:

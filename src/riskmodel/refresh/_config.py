@@ -24,7 +24,9 @@ class RefreshConfig(StrictModel):
     calibration_slope : calibration gate: the challenger's calibration slope (logistic
         recalibration on the window) must lie in this range
     calibration_intercept : and its calibration intercept (calibration-in-the-large, log-odds)
-    max_ece : and its expected calibration error (10 equal-mass bins) at most this
+    max_ece : and its expected calibration error (evaluation's ECE over ``ece_bins``
+        equal-mass bins) at most this
+    ece_bins : equal-mass bins of the ECE (as the experiment's ``evaluation.ece_bins``)
     fairness_margin : fairness gate: no disparity of the deployed decision newly flagged, and
         none further from parity than the champion's by more than this factor (a ratio 1.3 ->
         1.3 x (1 + margin))
@@ -50,6 +52,7 @@ class RefreshConfig(StrictModel):
     calibration_slope: tuple[float, float] = (0.8, 1.25)
     calibration_intercept: tuple[float, float] = (-0.25, 0.25)
     max_ece: float = Field(default=0.03, gt=0, le=0.5)
+    ece_bins: int = Field(default=10, ge=2, le=100)
     fairness_margin: float = Field(default=0.1, ge=0, le=2)
     fairness_exempt: tuple[str, ...] = ("age_band",)
     max_input_psi: float = Field(default=0.25, gt=0)

@@ -13,13 +13,23 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import roc_auc_score
 
-from riskmodel.notice import PROTECTED_CHARACTERISTICS
+from riskmodel.evaluation import (
+    expected_calibration_error,
+    interval_json,
+    percentile_interval,
+    probability_metrics,
+    rank_metrics,
+    replicate_weights,
+    roc_auc,
+    verdict,
+)
+from riskmodel.notice import PROTECTED_CHARACTERISTICS, SENSITIVE_INPUTS
+from riskmodel.provenance import rng
 from riskmodel.refresh._config import RefreshConfig
 
 #: model inputs that are sensitive but used by design (stated on every output)
-SENSITIVE_BY_DESIGN: tuple[str, ...] = ("age_at_index", "mental_health", "substance_misuse")
+SENSITIVE_BY_DESIGN: tuple[str, ...] = tuple(SENSITIVE_INPUTS)
 #: an input that predicts a protected characteristic this well (AUC, one group against the
 #: rest) is treated as that characteristic slipped in through a proxy
 PROXY_AUC = 0.8
@@ -41,53 +51,22 @@ class Gate:
         return asdict(self)
 
 
-# -- shared statistics (the lead may unify these with evaluation's) ------------------------------
-def person_bootstrap_weights(person: np.ndarray, *, n_boot: int, seed: int) -> np.ndarray:
-    """``(n_boot, n_rows)`` row weights of a bootstrap that resamples PEOPLE with replacement:
-    a person drawn twice counts twice with all their rows (rows of one person are not
-    independent, so resampling rows would make the intervals too narrow)."""
-    codes, uniq = pd.factorize(pd.Series(person), sort=True)
-    n_people = len(uniq)
-    rng = np.random.default_rng(seed)
-    draws = rng.integers(0, n_people, size=(n_boot, n_people))
-    counts = np.zeros((n_boot, n_people))
-    for b in range(n_boot):  # a loop over replicates, each vectorised
-        counts[b] = np.bincount(draws[b], minlength=n_people)
-    return counts[:, codes]
-
-
-def _auc(y: np.ndarray, p: np.ndarray, w: np.ndarray | None = None) -> float:
-    if w is not None:
-        keep = w > 0
-        y, p, w = y[keep], p[keep], w[keep]
-    if y.min() == y.max():
-        return math.nan
-    return float(roc_auc_score(y, p, sample_weight=w))
+# -- statistics: evaluation's metrics and person bootstrap ---------------------------------------
+def person_weights(person: np.ndarray, *, n_boot: int, seed: int, stream: str) -> np.ndarray:
+    """``(n_boot, n_rows)`` replicate weights of evaluation's person bootstrap (people resampled
+    with replacement, each with all their rows), from the run's named random stream."""
+    person = np.asarray(person)
+    if n_boot <= 0 or len(person) == 0:
+        return np.zeros((0, len(person)))
+    return np.vstack(
+        list(
+            replicate_weights(len(person), n_boot, rng(seed, stream), unit="person", groups=person)
+        )
+    )
 
 
 def _interval(values: np.ndarray, level: float) -> list[float | None]:
-    v = values[np.isfinite(values)]
-    if len(v) == 0:
-        return [None, None]
-    a = (1 - level) / 2
-    return [float(np.quantile(v, a)), float(np.quantile(v, 1 - a))]
-
-
-def weighted_auc(y: np.ndarray, p: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """AUC under each row of weights ``w`` (``(B, n)``), ties counted half, in one vectorised
-    pass (sorting once): the bootstrap's AUCs without a Python loop over replicates."""
-    y = np.asarray(y).astype(bool)
-    w = np.atleast_2d(np.asarray(w, dtype=np.float64))
-    order = np.argsort(p, kind="stable")
-    p_s, y_s, w_s = np.asarray(p)[order], y[order], w[:, order]
-    starts = np.flatnonzero(np.r_[True, p_s[1:] != p_s[:-1]])
-    neg = np.add.reduceat(w_s * ~y_s, starts, axis=1)
-    pos = np.add.reduceat(w_s * y_s, starts, axis=1)
-    below = np.cumsum(neg, axis=1) - neg
-    num = (pos * (below + 0.5 * neg)).sum(axis=1)
-    den = pos.sum(axis=1) * neg.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, num / den, np.nan)
+    return interval_json(*percentile_interval(np.asarray(values, dtype=float), level))
 
 
 def paired_auc_gain(
@@ -99,18 +78,26 @@ def paired_auc_gain(
     n_boot: int,
     ci_level: float,
     seed: int,
+    stream: str = "refresh.auc_gain",
 ) -> dict[str, Any]:
     """AUC of both models on the same rows and the challenger's gain, with a paired bootstrap
     by person (both models scored on the same resampled people in every replicate)."""
-    y = np.asarray(y).astype(int)
-    w = person_bootstrap_weights(person, n_boot=n_boot, seed=seed)
-    gains = weighted_auc(y, p_challenger, w) - weighted_auc(y, p_champion, w)
-    a_ch, a_new = _auc(y, p_champion), _auc(y, p_challenger)
+    y = np.asarray(y).astype(bool)
+    w = person_weights(person, n_boot=n_boot, seed=seed, stream=stream)
+    gains = (
+        rank_metrics(y, p_challenger, k=1, weights=w)["auc"]
+        - rank_metrics(y, p_champion, k=1, weights=w)["auc"]
+    )
+    one_class = y.min() == y.max()
+    a_ch = math.nan if one_class else roc_auc(y, p_champion)
+    a_new = math.nan if one_class else roc_auc(y, p_challenger)
+    ci = _interval(gains, ci_level)
     return {
         "auc_champion": a_ch,
         "auc_challenger": a_new,
         "gain": a_new - a_ch,
-        "gain_ci": _interval(gains, ci_level),
+        "gain_ci": ci,
+        "verdict": verdict(*ci),
         "n_rows": len(y),
         "n_people": int(pd.Series(person).nunique()),
     }
@@ -126,7 +113,10 @@ def calibration_slope_intercept(
 ) -> tuple[float, float]:
     """Calibration slope (logistic regression of the outcome on the log-odds) and calibration
     intercept (calibration-in-the-large: the intercept with the log-odds as an offset), by
-    Newton's method. Perfect calibration: slope 1, intercept 0."""
+    Newton's method. Perfect calibration: slope 1, intercept 0.
+
+    The same fits as the training report's ``calibration_fit`` (models), which the models
+    package does not export; this copy goes when it does."""
     y = np.asarray(y, dtype=np.float64)
     x = _logit(p)
     w = np.ones_like(y) if w is None else np.asarray(w, dtype=np.float64)
@@ -149,26 +139,6 @@ def calibration_slope_intercept(
         if abs(g / max(h, 1e-12)) < 1e-10:
             break
     return float(beta[1]), float(a)
-
-
-def ece(y: np.ndarray, p: np.ndarray, w: np.ndarray | None = None, *, bins: int = 10) -> float:
-    """Expected calibration error over equal-mass bins of ``p`` (weighted)."""
-    y = np.asarray(y, dtype=np.float64)
-    p = np.asarray(p, dtype=np.float64)
-    w = np.ones_like(y) if w is None else np.asarray(w, dtype=np.float64)
-    order = np.argsort(p, kind="stable")
-    cw = np.cumsum(w[order])
-    edges = np.searchsorted(cw, cw[-1] * np.arange(1, bins) / bins, side="right")
-    total = 0.0
-    for part in np.split(order, edges):
-        if len(part):
-            ww = w[part]
-            if ww.sum() > 0:
-                total += (
-                    abs(np.average(y[part], weights=ww) - np.average(p[part], weights=ww))
-                    * ww.sum()
-                )
-    return total / w.sum()
 
 
 # -- the gates ------------------------------------------------------------------------------------
@@ -212,15 +182,16 @@ def calibration_measures(
     """Slope, intercept and ECE of one model on the window, with person-bootstrap intervals."""
     y = np.asarray(y).astype(int)
     slope, intercept = calibration_slope_intercept(y, p)
-    w = person_bootstrap_weights(person, n_boot=min(cfg.n_boot, 200), seed=seed)
-    reps = np.array([(*calibration_slope_intercept(y, p, wb), ece(y, p, wb)) for wb in w])
+    w = person_weights(person, n_boot=min(cfg.n_boot, 200), seed=seed, stream="refresh.calibration")
+    fits = np.array([calibration_slope_intercept(y, p, wb) for wb in w]).reshape(-1, 2)
+    eces = probability_metrics(y, p, threshold=0.5, n_bins=cfg.ece_bins, weights=w)
     return {
         "slope": slope,
-        "slope_ci": _interval(reps[:, 0], cfg.ci_level),
+        "slope_ci": _interval(fits[:, 0], cfg.ci_level),
         "intercept": intercept,
-        "intercept_ci": _interval(reps[:, 1], cfg.ci_level),
-        "ece": ece(y, p),
-        "ece_ci": _interval(reps[:, 2], cfg.ci_level),
+        "intercept_ci": _interval(fits[:, 1], cfg.ci_level),
+        "ece": expected_calibration_error(y, p, n_bins=cfg.ece_bins),
+        "ece_ci": _interval(eces["ece"] if len(w) else np.zeros(0), cfg.ci_level),
     }
 
 
@@ -413,7 +384,7 @@ def proxy_strength(
                     v = s.map(pd.Series(member, index=s.index).groupby(s).mean()).to_numpy(
                         np.float64
                     )
-                auc = float(roc_auc_score(member, v))
+                auc = roc_auc(member, v)
                 out.append(
                     {"input": f, "attribute": attr, "group": str(group), "auc": max(auc, 1 - auc)}
                 )
@@ -478,10 +449,9 @@ __all__ = [
     "calibration_slope_intercept",
     "data_gate",
     "discrimination_gate",
-    "ece",
     "fairness_gate",
     "paired_auc_gain",
-    "person_bootstrap_weights",
+    "person_weights",
     "policy_gate",
     "proxy_strength",
 ]
