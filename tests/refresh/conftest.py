@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from refresh_fixtures import experiment, make_table, prepared  # noqa: E402
+from tests.refresh.refresh_fixtures import experiment, make_table, prepared
 
 CHAMPION_AS_OF = dt.date(2019, 1, 1)
 

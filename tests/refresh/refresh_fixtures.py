@@ -142,7 +142,7 @@ def make_table(
 
 def experiment(**overrides: Any):
     """An ExperimentConfig for the fixture table: short periods, few trees, few replicates."""
-    from riskmodel.config import ExperimentConfig
+    from riskmodel.experiment import ExperimentConfig
 
     data: dict[str, Any] = {
         "name": "refresh-fixture",

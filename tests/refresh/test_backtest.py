@@ -7,9 +7,9 @@ import datetime as dt
 import json
 
 import pytest
-from refresh_fixtures import experiment, make_table
 
 from riskmodel.refresh._backtest import run_backtest, write_backtest_report
+from tests.refresh.refresh_fixtures import experiment, make_table
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,8 @@ import json
 
 import numpy as np
 import pytest
-from refresh_fixtures import experiment, prepared
+
+from tests.refresh.refresh_fixtures import experiment, prepared
 
 AS_OF = dt.date(2023, 1, 1)
 pytestmark = pytest.mark.slow
