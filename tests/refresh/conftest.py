@@ -20,7 +20,6 @@ def project_home(tmp_path_factory):
     mp = pytest.MonkeyPatch()
     mp.setenv("RISKMODEL_HOME", str(home))
     mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{home / 'mlflow.db'}")
-    mp.setenv("RISKMODEL_AUDIT_LOG", str(home / "audit_log" / "scoring.jsonl"))
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     yield home
     mp.undo()

@@ -24,12 +24,15 @@ def _fairness_auditor():
     return audit
 
 
-def _audit_logger(path: Path | None):
+def _audit_logger():
+    """Appends to the installation's audit log (deliberately not settable per command: a forced
+    promotion or a rollback cannot be recorded in a throwaway file)."""
+
     def log(entry: dict) -> dict:
         from riskmodel.paths import audit_log_path
         from riskmodel.scoring import AuditLog
 
-        return AuditLog(path or audit_log_path()).append(entry)
+        return AuditLog(audit_log_path()).append(entry)
 
     return log
 
@@ -62,9 +65,6 @@ def register(app: typer.Typer) -> None:
         reason: str = typer.Option("", "--reason", help="Why a forced promotion is justified."),
         dry_run: bool = typer.Option(
             False, "--dry-run", help="Train and gate, write the report, move no alias."
-        ),
-        audit_log: Path = typer.Option(
-            None, "--audit-log", help="Audit log file (default: the project's scoring audit log)."
         ),
     ) -> None:
         """Train a challenger on everything known at a date and promote it only if it passes
@@ -105,7 +105,7 @@ def register(app: typer.Typer) -> None:
                 reason=reason,
                 who=getpass.getuser(),
                 audit_fairness=_fairness_auditor(),
-                log_event=_audit_logger(audit_log),
+                log_event=_audit_logger(),
                 promote=not dry_run,
                 progress=say,
             )
@@ -130,18 +130,13 @@ def register(app: typer.Typer) -> None:
     @app.command("rollback")
     def rollback_cmd(
         reason: str = typer.Option(..., "--reason", help="Why the champion is rolled back."),
-        audit_log: Path = typer.Option(
-            None, "--audit-log", help="Audit log file (default: the project's scoring audit log)."
-        ),
     ) -> None:
         """Move the `champion` alias back to the `previous` model (and `previous` to the model
         rolled back, so a second rollback undoes the first). Written to the audit log."""
         from riskmodel.refresh import rollback
 
         with user_errors(LookupError):
-            entry = rollback(
-                log_event=_audit_logger(audit_log), who=getpass.getuser(), reason=reason
-            )
+            entry = rollback(log_event=_audit_logger(), who=getpass.getuser(), reason=reason)
         console.print(
             f"champion is now run {entry['to_run']} (was {entry['from_run']}); audit log entry "
             f"{entry.get('hash', '')}"

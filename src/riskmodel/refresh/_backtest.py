@@ -327,7 +327,12 @@ def backtest_summary(bt: Backtest) -> list[str]:
     df = bt.frame()
     out = []
     gap = df[df["policy"] == "gated_minus_frozen"]
-    if not gap.empty:
+    if bt.refreshes and not any(r["promoted"] for r in bt.refreshes):
+        out.append(
+            "No scheduled refresh passed the gates, so the gated policy kept the first model: "
+            "gated and frozen are the same model in every period (see the refreshes below)."
+        )
+    elif not gap.empty:
         last = gap.iloc[-1]
         lo, hi = last["auc_ci"]
         words = verdict(lo, hi)

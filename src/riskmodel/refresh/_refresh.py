@@ -517,6 +517,8 @@ def _evaluate(
         },
         "training_rows": len(known),
         "fairness_files": fair,
+        "fairness_links": {k: Path(v).relative_to(out_dir).as_posix() for k, v in fair.items()},
+        "features": {"champion": list(champion.bundle.feature_names), "challenger": features},
     }
     return gates, measures
 

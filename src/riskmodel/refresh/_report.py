@@ -6,13 +6,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from riskmodel.notice import permitted_use_notice, sensitive_input_statement, sensitive_inputs
 from riskmodel.refresh._config import RefreshConfig
 
-SENSITIVE_NOTE = (
-    "Sensitive inputs used by design: age at index (age_at_index) and the health flags "
-    "mental_health and substance_misuse. Protected characteristics (sex, ethnicity, age band, "
-    "disability, ...) are audit attributes only, never model inputs."
-)
+
+def sensitive_note(features: dict[str, list[str]] | None) -> str:
+    """The sensitive inputs of the model that would score people (the challenger), in the
+    notice's words, and the champion's when they differ."""
+    if not features:
+        return sensitive_input_statement(None)
+    new = features.get("challenger") or []
+    out = "Challenger: " + sensitive_input_statement(new)
+    old = features.get("champion") or []
+    if sensitive_inputs(old) != sensitive_inputs(new):
+        out += " Champion: " + sensitive_input_statement(old)
+    return out
 
 
 def decision_sentence(res: Any) -> str:
@@ -52,11 +60,16 @@ def promotion_payload(
         "window": measures.get("window"),
         "training_rows": measures.get("training_rows"),
         "fairness_files": measures.get("fairness_files"),
+        "fairness_links": measures.get("fairness_links"),
         "audit_entry_hash": (res.audit_entry or {}).get("hash"),
         "thresholds": config.model_dump(mode="json"),
         "experiment": getattr(experiment, "name", None),
         "timings_s": res.timings,
-        "sensitive_inputs": SENSITIVE_NOTE,
+        "sensitive_inputs": sensitive_note(measures.get("features")),
+        # the notice names the sensitive inputs of the model that would score people
+        "permitted_use": permitted_use_notice(
+            (measures.get("features") or {}).get("challenger") or None
+        ),
     }
 
 
@@ -73,7 +86,12 @@ def write_promotion_report(
 
     payload = promotion_payload(res, measures=measures, config=config, experiment=experiment)
     html, js = write_report(
-        res.report_dir, "promotion", "promotion.html.j2", payload, version=riskmodel.__version__
+        res.report_dir,
+        "promotion",
+        "promotion.html.j2",
+        payload,
+        version=riskmodel.__version__,
+        notice=payload["permitted_use"],
     )
     if res.challenger_run:
         run_dir = reports_dir() / res.challenger_run
