@@ -22,8 +22,8 @@ REFERENCE_MAX_ROWS = 50_000  # a deterministic sample of the training rows is pl
 SHORT_WINDOW_SUFFIXES = ("_30d", "_90d")
 NOTE_SHORT = (
     "Scoring rows are assessed on the scoring date, training rows on the day of a recorded DA "
-    "incident: inputs counting the last 30 or 90 days differ by construction and are listed but "
-    "do not raise the warning."
+    "incident: inputs counting the last 30 or 90 days differ by construction, so they are left "
+    "out of this comparison."
 )
 
 
