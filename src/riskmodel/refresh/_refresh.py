@@ -294,7 +294,7 @@ def refresh(
 
     Parameters
     ----------
-    experiment : the challenger's :class:`~riskmodel.config.ExperimentConfig` (default: the
+    experiment : the challenger's :class:`~riskmodel.experiment.ExperimentConfig` (default: the
         champion's)
     champion_run : the champion's run id (default: ``models:/riskmodel-reoffend@champion``)
     data : a :class:`riskmodel.models.PreparedData` to train on instead of the experiment's

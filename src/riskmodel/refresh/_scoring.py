@@ -30,8 +30,7 @@ NOTE_SHORT = (
 def training_reference(bundle_dir: str | Path) -> pd.DataFrame | None:
     """The training rows of the run that holds ``bundle_dir`` (``reports/<run>/model``), from
     its feature table and its experiment's split; None when they cannot be rebuilt."""
-    from riskmodel.config import ExperimentConfig
-    from riskmodel.models import make_split
+    from riskmodel.models import TrainConfig, make_split
 
     run_json = Path(bundle_dir).parent / "run.json"
     if not run_json.exists():
@@ -50,8 +49,11 @@ def training_reference(bundle_dir: str | Path) -> pd.DataFrame | None:
 
         as_of = json.loads(meta.read_text(encoding="utf-8"))["as_of"]
         frame = known_at(frame, dt.date.fromisoformat(as_of))
-    exp = ExperimentConfig.model_validate(info["config"])
-    rows = frame.iloc[make_split(frame, exp.train.split, seed=exp.seed).rows("train")]
+    # the run's training split (the experiment's train block and seed; the experiment class
+    # itself sits in the top layer, above this package)
+    config = info["config"]
+    split = TrainConfig.model_validate(config.get("train") or {}).split
+    rows = frame.iloc[make_split(frame, split, seed=config["seed"]).rows("train")]
     if len(rows) > REFERENCE_MAX_ROWS:
         rows = rows.sample(REFERENCE_MAX_ROWS, random_state=0)
     return rows.reset_index(drop=True)
