@@ -168,7 +168,7 @@ def cohort_drift(
         warning = (
             "The people being scored differ from the people the model was trained on "
             f"(population stability index at or above {threshold:g}: {names}). The model may no "
-            "longer fit them; consider a refresh (`riskmodel refresh`)."
+            "longer fit them; consider a refresh (the riskmodel refresh command)."
         )
     return {
         "threshold": threshold,
