@@ -58,7 +58,12 @@ def test_a_violation_of_each_kind_fails_and_is_named(tmp_path):
     assert "riskmodel.explain._global -> mlflow" in report
     assert "riskmodel.data: other packages use its public face only BROKEN" in report
     assert "riskmodel.synth._cli -> riskmodel.data._io" in report
-    assert "Contracts: 10 kept, 3 broken." in report
+    import tomllib
+
+    n = len(
+        tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    )
+    assert f"Contracts: {n - 3} kept, 3 broken." in report  # every other contract still holds
 
 
 def test_every_private_module_is_protected_by_its_package_contract():

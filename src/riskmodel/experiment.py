@@ -19,6 +19,7 @@ from riskmodel.explain import ExplainConfig
 from riskmodel.fairness import FairnessConfig
 from riskmodel.features import FeatureConfig
 from riskmodel.models import TrainConfig
+from riskmodel.refresh import RefreshConfig
 
 
 class ExperimentConfig(StrictModel):
@@ -43,6 +44,7 @@ class ExperimentConfig(StrictModel):
     explain: ExplainConfig = ExplainConfig()
     fairness: FairnessConfig = FairnessConfig()
     eligibility: EligibilityConfig = EligibilityConfig()
+    refresh: RefreshConfig = RefreshConfig()
 
     @model_validator(mode="after")
     def _one_source(self) -> ExperimentConfig:

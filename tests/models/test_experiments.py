@@ -36,8 +36,16 @@ def test_expected_experiments_exist():
 
 
 def test_measurement_bias_pair_differs_only_in_the_world():
-    a = read_yaml(EXPERIMENTS / "baseline.yaml")
+    a = read_yaml(EXPERIMENTS / "baseline_no_trends.yaml")
     b = read_yaml(EXPERIMENTS / "baseline_measurement_bias.yaml")
+    for key in ("name", "description", "world"):
+        assert a.pop(key) != b.pop(key)
+    assert a == b
+
+
+def test_no_trends_pair_differs_only_in_the_world():
+    a = read_yaml(EXPERIMENTS / "baseline.yaml")
+    b = read_yaml(EXPERIMENTS / "baseline_no_trends.yaml")
     for key in ("name", "description", "world"):
         assert a.pop(key) != b.pop(key)
     assert a == b

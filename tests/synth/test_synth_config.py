@@ -11,7 +11,7 @@ from riskmodel.paths import configs_dir
 from riskmodel.synth import WorldConfig, load_world_config
 
 WORLD_DIR = configs_dir() / "world"
-SHIPPED = ("kent", "england_wales", "kent_measurement_bias", "tiny")
+SHIPPED = ("kent", "kent_no_trends", "england_wales", "kent_measurement_bias", "tiny")
 
 
 def raw(name: str) -> dict:
@@ -30,7 +30,7 @@ def test_shipped_configs_load(name):
 
 
 def test_measurement_bias_twin_differs_only_in_its_bias():
-    kent, biased = raw("kent"), raw("kent_measurement_bias")
+    kent, biased = raw("kent_no_trends"), raw("kent_measurement_bias")
     for key in ("name", "description", "measurement_bias"):
         assert kent.pop(key) != biased.pop(key)
     assert kent == biased
@@ -47,7 +47,7 @@ def test_default_kent_has_no_measurement_bias():
 
 @pytest.mark.parametrize(("name", "factor"), [("tiny", 0.01), ("england_wales", 30)])
 def test_scaled_worlds_are_kent_with_more_or_fewer_people(name, factor):
-    kent, other = raw("kent"), raw(name)
+    kent, other = raw("kent_no_trends"), raw(name)
     assert (
         other["population"].pop("perpetrators") == kent["population"].pop("perpetrators") * factor
     )

@@ -274,7 +274,8 @@ def test_measurement_bias_changes_recording_by_the_configured_factor(kent_config
     from riskmodel.synth import load_world_config
 
     biased_config = load_world_config(configs_dir() / "world" / "kent_measurement_bias.yaml")
-    plain = generate_world(kent_config, scale=0.04)
+    flat_config = load_world_config(configs_dir() / "world" / "kent_no_trends.yaml")
+    plain = generate_world(flat_config, scale=0.04)  # the biased world's trend-free twin
     biased = generate_world(biased_config, scale=0.04)
 
     def rate(world, ethnicities, areas):

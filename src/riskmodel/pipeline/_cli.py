@@ -11,8 +11,10 @@ from riskmodel._cli_common import console, user_errors
 
 def register(app: typer.Typer) -> None:
     """Add the pipeline and report commands to the riskmodel app."""
+    from riskmodel.pipeline._refresh_cli import register as register_refresh
     from riskmodel.pipeline._report_cli import register as register_report
 
+    register_refresh(app)
     register_report(app)
 
     @app.command("pipeline")

@@ -521,6 +521,17 @@ def score_cohort(
             "seq": logged["seq"],
             "entry_hash": logged["hash"],
         }
+        from riskmodel.refresh import scoring_drift
+
+        # has the cohort moved away from the model's training data? (PSI; a warning above it)
+        payload["drift"] = scoring_drift(
+            Path(model_info["bundle_dir"]),
+            bundle,
+            cohort_in.frame,
+            result.scored["p_reoffend"].to_numpy(),
+        )
+        if payload["drift"].get("warning"):
+            warnings.append(payload["drift"]["warning"])
         from riskmodel.reports import write_report
 
         payload["permitted_use"] = notice

@@ -178,7 +178,12 @@ def _male_perp(f: _Frame, t: CalibrationTarget):
 
 @metric("male_share_victims")
 def _male_victims(f: _Frame, t: CalibrationTarget):
-    sex = f.person_attr(f.da["victim_id"], "sex")
+    da = f.da
+    if t.year is not None:  # a year's reports (a trend over time), else the whole history
+        if na := _year_ok(f, t.year):
+            return None, None, na
+        da = da[f.da_year == t.year]
+    sex = f.person_attr(da["victim_id"], "sex")
     return float((sex == "male").mean()), len(sex), "share of recorded DA events (reports)"
 
 
@@ -199,9 +204,30 @@ def _band_victims(f: _Frame, t: CalibrationTarget):
     return _modal_band(f, "victim_id")
 
 
+GROWTH_BANDS = ((16, 17), (18, 24), (25, 34), (35, 44), (45, 54), (55, 64), (65, 200))
+
+
 @metric("age_band_growth")
 def _growth(f: _Frame, t: CalibrationTarget):
-    return None, None, ""
+    """The two age bands whose perpetrators of recorded DA grew most, proportionally, from the
+    first three years of the history to the last three (distinct perpetrators a year)."""
+    first, last = f.world.start_date.year, f.world.end_date.year
+    if last - first < 5:
+        return None, None, "na:" + NA_TOO_FEW
+    pairs = f.da[["perpetrator_id"]].assign(year=f.da_year)
+    pairs = pairs.assign(age=f.age_at(f.da["perpetrator_id"], f.da["date"])).drop_duplicates(
+        ["perpetrator_id", "year"]
+    )
+    labels = [f"{lo}-{hi}" if hi < 200 else f"{lo}+" for lo, hi in GROWTH_BANDS]
+    growth = {}
+    for (lo, hi), label in zip(GROWTH_BANDS, labels, strict=True):
+        band = pairs[(pairs["age"] >= lo) & (pairs["age"] < hi + 1)]
+        early = int((band["year"] <= first + 2).sum())
+        late = int((band["year"] >= last - 2).sum())
+        growth[label] = late / early if early else math.inf
+    top = sorted(growth, key=lambda k: -growth[k])[:2]
+    note = ", ".join(f"{k}: x{v:.2f}" for k, v in growth.items())
+    return sorted(top), None, f"{first}-{first + 2} to {last - 2}-{last}: {note}"
 
 
 @metric("same_sex_share")

@@ -82,6 +82,7 @@ ERR_RECORDING_CAP = (
     "{vis}, self_excitation.reporting_multiplier {cls}, measurement_bias {bias}) gives a "
     "reporting probability of {p:.3f} (> 1); lower one of them"
 )
+ERR_TREND_STEPS = "trends.recording: the steps' start dates must increase strictly"
 ERR_SEVERE_THRESHOLD = (
     "offence_types.{offence}.harm_days: {harm} is {side} the severe threshold "
     "(severe_threshold_days = {threshold}); severe offences ({severe}) must be at or above it "
@@ -385,6 +386,95 @@ class CalibrationTarget(StrictModel):
     note: str = ""
 
 
+class RecordingStep(StrictModel):
+    """From ``start`` on, the reporting-and-recording probability of every DA incident is
+    multiplied by ``multiplier`` (and by ``female`` more for incidents by women: male victims'
+    willingness to report). ``multiplier`` applies to everyone and is kept by the equal-recording
+    counterfactual; ``female`` differs by sex, is measurement bias, and is removed by it. A chain
+    of incidents (a burst) is recorded under the practice in force when it began: the change is
+    exact in the truth and bursts last weeks, not years."""
+
+    start: dt.date
+    multiplier: float = Field(gt=0)
+    female: float = Field(default=1.0, gt=0)
+    source: str = ""
+
+
+class RateWindow(StrictModel):
+    """A period (``start`` to ``end`` inclusive) in which spontaneous incidents are
+    ``multiplier`` times as frequent (a lockdown keeps households together)."""
+
+    start: dt.date
+    end: dt.date
+    multiplier: float = Field(gt=0, le=5)
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RateWindow:
+        if self.end < self.start:
+            raise ValueError(f"end ({self.end}) must not be before start ({self.start})")
+        return self
+
+
+class AgeGrowth(StrictModel):
+    """Spontaneous incidents of people aged ``low`` to ``high`` (years, inclusive) grow by
+    ``annual`` a year between ``start`` and ``end`` (a proportional rise, held after ``end``)."""
+
+    low: float = Field(ge=16, le=100)
+    high: float = Field(ge=16, le=200)
+    start: dt.date
+    end: dt.date
+    annual: float = Field(ge=-0.5, le=1.0)
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AgeGrowth:
+        if self.end <= self.start or self.high < self.low:
+            raise ValueError("age growth: need start < end and low <= high")
+        return self
+
+
+class NewOffence(StrictModel):
+    """An offence that exists only from ``start`` (controlling or coercive behaviour, Serious
+    Crime Act 2015 s.76, in force 29 December 2015). Before it, a recorded incident of that type
+    is recorded as ``recorded_before_as``; after it, the share recorded under the new offence
+    rises linearly from ``initial_share`` to 1 over ``ramp_years``. Only the label changes:
+    whether the incident is recorded does not (the recording trend covers that)."""
+
+    offence: DAType = "coercive_control"
+    start: dt.date = dt.date(2015, 12, 29)
+    recorded_before_as: DAType = "stalking_harassment"
+    initial_share: float = Field(default=0.1, ge=0, le=1)
+    ramp_years: float = Field(default=5.0, gt=0, le=30)
+    source: str = ""
+
+
+class Trends(StrictModel):
+    """How the world changes over time. ``enabled: false`` (the default) gives a world with no
+    change at all (``configs/world/kent_no_trends.yaml``), the same draws as before trends
+    existed. Every change names its source."""
+
+    enabled: bool = False
+    recording: list[RecordingStep] = Field(default_factory=list)
+    lockdowns: list[RateWindow] = Field(default_factory=list)
+    age_growth: list[AgeGrowth] = Field(default_factory=list)
+    new_offence: NewOffence | None = None
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _steps(self) -> Trends:
+        starts = [s.start for s in self.recording]
+        if any(b <= a for a, b in zip(starts, starts[1:], strict=False)):
+            raise ValueError(ERR_TREND_STEPS)
+        return self
+
+    def max_recording(self) -> float:
+        """Largest multiplier of the recording probability any trend applies."""
+        if not self.enabled or not self.recording:
+            return 1.0
+        return max(s.multiplier * max(s.female, 1.0) for s in self.recording)
+
+
 class WorldConfig(StrictModel):
     """The synthetic world: who offends, how often, against whom, what gets recorded."""
 
@@ -406,6 +496,7 @@ class WorldConfig(StrictModel):
     relationships: Relationships
     programme: Programme
     nonda: NonDA
+    trends: Trends = Trends()
     calibration: list[CalibrationTarget] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -445,7 +536,8 @@ class WorldConfig(StrictModel):
         area = max(self.measurement_bias.area.values(), default=1.0)
         vis = max(v.multiplier for v in self.recording.visibility)
         cls = max(self.self_excitation.class_reporting())
-        p = top_report.reporting * max(eth, 1.0) * max(area, 1.0) * vis * cls
+        trend = self.trends.max_recording()
+        p = top_report.reporting * max(eth, 1.0) * max(area, 1.0) * vis * cls * trend
         if p > 1.0:
             raise ValueError(
                 ERR_RECORDING_CAP.format(
@@ -453,7 +545,7 @@ class WorldConfig(StrictModel):
                     rep=top_report.reporting,
                     vis=vis,
                     cls=cls,
-                    bias=max(eth, 1.0) * max(area, 1.0),
+                    bias=max(eth, 1.0) * max(area, 1.0) * trend,
                     p=p,
                 )
             )
@@ -473,6 +565,7 @@ __all__ = [
     "RELATIONSHIPS",
     "SEXES",
     "CalibrationTarget",
+    "Trends",
     "WorldConfig",
     "load_world_config",
 ]

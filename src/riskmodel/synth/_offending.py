@@ -42,19 +42,26 @@ def poisson_times(
     onset_days: float,
     age_factor: Callable[[np.ndarray], np.ndarray],
     rng: np.random.Generator,
+    trend: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+    trend_max: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Event times of independent Poisson processes with intensity ``rate[i] * f(age)``.
+    """Event times of independent Poisson processes with intensity ``rate[i] * f(age) * h(t, age)``.
 
-    ``f`` (the age curve) is at most 1, so candidates at the constant rate ``rate[i]`` are kept
-    with probability ``f(age at the candidate)`` (thinning: exact, no discretisation).
+    ``f`` (the age curve) is at most 1 and ``h`` (the world's trends, optional) at most
+    ``trend_max``, so candidates at the constant rate ``rate[i] * trend_max`` are kept with
+    probability ``f(age) h(t, age) / trend_max`` (thinning: exact, no discretisation).
     Returns (owner index, time), owners ascending (times unordered within an owner).
     """
     lo = np.maximum(t_lo, birth_t + onset_days)
     span = np.clip(t_hi - lo, 0.0, None)
-    count = rng.poisson(rate * span)
+    count = rng.poisson(rate * span * trend_max)
     owner = np.repeat(np.arange(len(rate), dtype=np.int32), count)
     t = lo[owner] + span[owner] * rng.random(owner.size)
-    keep = rng.random(owner.size) < age_factor((t - birth_t[owner]) / YEAR)
+    age = (t - birth_t[owner]) / YEAR
+    accept = age_factor(age)
+    if trend is not None:  # without trends the draws are exactly those of a trendless world
+        accept = accept * trend(t, age) / trend_max
+    keep = rng.random(owner.size) < accept
     return owner[keep], t[keep]
 
 

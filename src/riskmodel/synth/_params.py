@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -94,6 +94,43 @@ class WorldParams:
     # non-DA
     nonda_age_knots: np.ndarray
     nonda_age_mult: np.ndarray
+    # trends over time (all neutral when the config's trends are off)
+    era_starts: np.ndarray = field(default_factory=lambda: np.array([-np.inf]))  # days
+    era_mult: np.ndarray = field(default_factory=lambda: np.ones((1, 2)))  # (eras, sexes)
+    # the part of era_mult that differs by sex (trends.recording[].female): measurement bias,
+    # removed by the equal-recording counterfactual like the measurement_bias multipliers
+    era_sex_bias: np.ndarray = field(default_factory=lambda: np.ones((1, 2)))  # (eras, sexes)
+    lockdowns: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))  # lo, hi, mult
+    age_growth: np.ndarray = field(default_factory=lambda: np.zeros((0, 5)))  # lo, hi, t0, t1, g
+    new_offence: tuple | None = None  # (code, start day, fallback code, initial, ramp days)
+
+    @property
+    def has_rate_trend(self) -> bool:
+        return len(self.lockdowns) > 0 or len(self.age_growth) > 0
+
+    def era_of(self, t: np.ndarray) -> np.ndarray:
+        """Recording era (index into ``era_mult``) of times ``t`` (days)."""
+        return np.maximum(np.searchsorted(self.era_starts, t, side="right") - 1, 0)
+
+    def rate_trend(self, t: np.ndarray, age_years: np.ndarray) -> np.ndarray:
+        """Multiplier of the spontaneous rate at time ``t`` and age: lockdowns x age growth."""
+        out = np.ones(np.broadcast(t, age_years).shape)
+        for lo, hi, m in self.lockdowns:
+            out = np.where((t >= lo) & (t < hi), out * m, out)
+        for a_lo, a_hi, t_lo, t_hi, g in self.age_growth:
+            years = np.clip(t - t_lo, 0.0, t_hi - t_lo) / YEAR
+            inside = (age_years >= a_lo) & (age_years < a_hi + 1)
+            out = np.where(inside, out * (1.0 + g) ** years, out)
+        return out
+
+    def rate_trend_max(self) -> float:
+        """An upper bound of :meth:`rate_trend` (for thinning)."""
+        bound = (
+            float(np.prod(np.maximum(self.lockdowns[:, 2], 1.0))) if len(self.lockdowns) else 1.0
+        )
+        for _, _, t_lo, t_hi, g in self.age_growth:
+            bound *= max(1.0, (1.0 + g) ** ((t_hi - t_lo) / YEAR))
+        return bound
 
     @property
     def alpha(self) -> float:
@@ -185,4 +222,46 @@ def build_params(cfg: WorldConfig) -> WorldParams:
         rel_weights=rel_w,
         nonda_age_knots=nd_knots,
         nonda_age_mult=nd_mults,
+        **_trend_params(cfg, Calendar.from_config(cfg)),
     )
+
+
+def _trend_params(cfg: WorldConfig, cal: Calendar) -> dict:
+    """Numeric form of ``cfg.trends`` (days from the first recorded day)."""
+    tr = cfg.trends
+    if not tr.enabled:
+        return {}
+
+    def day(d: dt.date) -> float:
+        return float((d - cal.start).days)
+
+    out: dict = {}
+    if tr.recording:
+        out["era_starts"] = np.array([-np.inf] + [day(s.start) for s in tr.recording[1:]])
+        female = SEXES.index("female")
+        mult = np.empty((len(tr.recording), len(SEXES)))
+        sex_bias = np.ones((len(tr.recording), len(SEXES)))
+        for i, s in enumerate(tr.recording):
+            mult[i] = s.multiplier
+            mult[i, female] *= s.female
+            sex_bias[i, female] = s.female
+        out["era_mult"] = mult
+        out["era_sex_bias"] = sex_bias
+    if tr.lockdowns:
+        out["lockdowns"] = np.array(
+            [[day(w.start), day(w.end) + 1.0, w.multiplier] for w in tr.lockdowns]
+        )
+    if tr.age_growth:
+        out["age_growth"] = np.array(
+            [[g.low, g.high, day(g.start), day(g.end), g.annual] for g in tr.age_growth]
+        )
+    if tr.new_offence is not None:
+        no = tr.new_offence
+        out["new_offence"] = (
+            DA_TYPES.index(no.offence),
+            day(no.start),
+            DA_TYPES.index(no.recorded_before_as),
+            no.initial_share,
+            no.ramp_years * YEAR,
+        )
+    return out

@@ -20,7 +20,7 @@ from riskmodel.synth._params import (
     WorldParams,
 )
 from riskmodel.synth._population import Perpetrators
-from riskmodel.synth._truth import p_none, solve_phi
+from riskmodel.synth._truth import p_none, p_none_eras, solve_phi
 from riskmodel.synth._victims import Households, assign_victims, draw_households
 
 _TIME_SPAN = float(1 << 16)  # > any time range (days) of a world: (person, time) sort keys
@@ -37,6 +37,7 @@ class TruthTables:
     phi: np.ndarray  # (2m, K, G): rows [0, m) any recorded DA, [m, 2m) recorded severe
     g0: np.ndarray  # (2m, G)
     m: int
+    era_stride: int = 0  # rows per recording era (era e: rows + e * era_stride); 0: one era
 
     def combo(self, perps: Perpetrators) -> np.ndarray:
         """Row of each perpetrator in the tables."""
@@ -62,15 +63,19 @@ def truth_tables(params: WorldParams) -> TruthTables:
     values = bias_values(params)
     n_levels = len(params.level_shares)
     rec_any, rec_sev = [], []
-    for b in values:  # a loop over combinations of the config's categories, not people
-        for level in range(n_levels):
-            for sex in range(2):
-                a, s = params.class_recording(level, sex)
-                rec_any.append(a * b)
-                rec_sev.append(s * b)
+    for era in params.era_mult:  # recording eras of the world's trends (one without trends)
+        for b in values:  # a loop over combinations of the config's categories, not people
+            for level in range(n_levels):
+                for sex in range(2):
+                    a, s = params.class_recording(level, sex)
+                    rec_any.append(a * (b * era[sex]) if len(params.era_mult) > 1 else a * b)
+                    rec_sev.append(s * (b * era[sex]) if len(params.era_mult) > 1 else s * b)
     rec = np.clip(np.vstack(rec_any + rec_sev), 0.0, 1.0)
     _, phi, g0 = solve_phi(rec, branching=params.branching, beta=params.beta)
-    return TruthTables(bias_values=values, n_levels=n_levels, phi=phi, g0=g0, m=len(rec_any))
+    stride = len(values) * n_levels * 2 if len(params.era_mult) > 1 else 0
+    return TruthTables(
+        bias_values=values, n_levels=n_levels, phi=phi, g0=g0, m=len(rec_any), era_stride=stride
+    )
 
 
 @dataclass
@@ -143,6 +148,8 @@ def simulate_chunk(
         onset_days=params.onset_days,
         age_factor=params.age_factor,
         rng=rng,
+        trend=params.rate_trend if params.has_rate_trend else None,
+        trend_max=params.rate_trend_max(),
     )
     keep_u = rng.random(len(t0))  # programme effect: thins spontaneous incidents after completion
     inc = branch(
@@ -174,14 +181,20 @@ def simulate_chunk(
         sel = mix_code == code
         offence[sel] = _categorical_rows(np.cumsum(params.type_mix[c, lv, sx]), u_type[sel])
     p_report = params.reporting[offence] * params.class_reporting[inc.cls] * perps.bias[inc.person]
+    p_report = _with_recording_trend(params, p_report, t0[inc.root], sex)
     reported = u_rec < p_report
     recorded = u_rec < p_report * params.recorded_given_reported
     # the equal-recording counterfactual (common random numbers): the same incident and the same
-    # draw u_rec, with the measurement-bias multipliers (ethnicity, area) set to 1; household
-    # visibility and the offence mix are kept, because they are not bias. Dividing by exactly
+    # draw u_rec, with the measurement-bias multipliers (ethnicity, area, and the sex-specific
+    # part of a recording trend) set to 1; household visibility, the offence mix and recording
+    # changes that apply to everyone are kept, because they are not bias. Dividing by exactly
     # 1.0 leaves an unbiased world's probabilities bit-identical, so there recorded == equal.
-    bias_mult = params.bias_ethnicity[people.ethnicity] * params.bias_area[people.area]
-    recorded_equal = u_rec < (p_report / bias_mult[inc.person]) * params.recorded_given_reported
+    bias_mult = (params.bias_ethnicity[people.ethnicity] * params.bias_area[people.area])[
+        inc.person
+    ]
+    if len(params.era_mult) > 1:
+        bias_mult = bias_mult * params.era_sex_bias[params.era_of(t0[inc.root]), sex]
+    recorded_equal = u_rec < (p_report / bias_mult) * params.recorded_given_reported
     in_window = (inc.t >= 0.0) & (inc.t < n_days)
     severe = np.isin(offence, SEVERE_CODES)
 
@@ -226,8 +239,15 @@ def simulate_chunk(
     ip = inc.person[idx]
     it = inc.t[idx]
     window = np.floor(it) + FOLLOWUP_DAYS + 1 - it  # up to the end of day index + 365
+    n_eras = len(params.era_mult)
+    # follow-ons are recorded under their burst's era: one excitation column per (era, class)
+    exc_col = params.next_class(inc.cls) + (params.era_of(t0[inc.root]) * params.n_classes)
     exc = excitation(
-        inc.person, inc.t, params.next_class(inc.cls), beta=params.beta, n_classes=params.n_classes
+        inc.person,
+        inc.t,
+        exc_col.astype(np.int64),
+        beta=params.beta,
+        n_classes=params.n_classes * n_eras,
     )[idx]
     comp = completion_of[ip]
     has_comp = np.isfinite(comp)
@@ -238,14 +258,20 @@ def simulate_chunk(
 
     def mu_at(rows: np.ndarray, s: np.ndarray) -> np.ndarray:
         age = (it[rows, None] + s - birth[rows, None]) / YEAR
-        return lam[rows, None] * params.age_factor(age)
+        out = lam[rows, None] * params.age_factor(age)
+        if params.has_rate_trend:
+            out = out * params.rate_trend(it[rows, None] + s, age)
+        return out
 
     combo = tables.combo(perps)[ip]
     common = dict(excitation=exc, window=window, mu_at=mu_at, cut=cut, after_cut=after)
-    p_reoffend = 1.0 - p_none(
+    if n_eras > 1:
+        common.update(era_stride=tables.era_stride, era_starts=params.era_starts, t0=it)
+    none = p_none_eras if n_eras > 1 else p_none
+    p_reoffend = 1.0 - none(
         combo=combo, phi=tables.phi, g0=tables.g0, branching=params.branching, **common
     )
-    p_severe = 1.0 - p_none(
+    p_severe = 1.0 - none(
         combo=combo + tables.m, phi=tables.phi, g0=tables.g0, branching=params.branching, **common
     )
 
@@ -292,10 +318,11 @@ def simulate_chunk(
         n_total=n_total,
     )
     vkey = victim_keys(homes, inc.person[idx], slot[idx], offset=offset, n_total=n_total)
+    labels = _new_offence_labels(params, offence[idx], it, stream)
     result = ChunkResult(
         person=ip.astype(np.int64) + offset,
         t=it,
-        offence=offence[idx],
+        offence=labels,
         relationship=rel[idx],
         victim=vkey,
         p_reoffend=p_reoffend,
@@ -318,17 +345,46 @@ def simulate_chunk(
         stats=stats,
     )
     if keep_incidents:
+        as_recorded = offence.copy()
+        as_recorded[idx] = labels  # recorded incidents carry the offence they were recorded as
         result.incidents = {
             "person": inc.person.astype(np.int64) + offset,
             "t": inc.t,
             "cls": inc.cls,
-            "offence": offence,
+            "offence": as_recorded,
             "relationship": rel,
             "victim": victim_keys(homes, inc.person, slot, offset=offset, n_total=n_total),
             "reported": reported,
             "recorded": recorded,
         }
     return result
+
+
+def _with_recording_trend(
+    params: WorldParams, p_report: np.ndarray, root_t: np.ndarray, sex: np.ndarray
+) -> np.ndarray:
+    """Reporting probability under the recording practice of the era each burst began in."""
+    if len(params.era_mult) == 1:
+        return p_report  # no recording trend: the same numbers, bit for bit
+    return p_report * params.era_mult[params.era_of(root_t), sex]
+
+
+def _new_offence_labels(
+    params: WorldParams, offence: np.ndarray, t: np.ndarray, stream: Callable
+) -> np.ndarray:
+    """Labels of recorded events when an offence exists only from a date (controlling or
+    coercive behaviour): before it recorded under the older offence, after it a rising share
+    under the new one. The label only: whether the incident is recorded is unchanged, so the
+    truth (any recorded DA, recorded severe DA) is unchanged too."""
+    if params.new_offence is None:
+        return offence
+    code, start, before, initial, ramp = params.new_offence
+    share = np.clip(initial + (1.0 - initial) * (t - start) / ramp, initial, 1.0)
+    share = np.where(t < start, 0.0, share)
+    u = stream("trends").random(len(offence))  # its own stream: no other draw moves
+    out = offence.copy()
+    out[(offence == code) & (u >= share)] = before
+    return out
 
 
 def _recorded_perpetrators(perps: Perpetrators, local: np.ndarray, *, offset: int) -> dict:

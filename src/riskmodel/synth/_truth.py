@@ -135,3 +135,67 @@ def p_none(
             exc += excitation[sl, d] * _interp(phi[:, d, :], rows, T)
         out[sl] = np.exp(-total - branching * exc)
     return out
+
+
+def p_none_eras(
+    *,
+    combo: np.ndarray,
+    era_stride: int,
+    era_starts: np.ndarray,
+    t0: np.ndarray,
+    phi: np.ndarray,
+    g0: np.ndarray,
+    excitation: np.ndarray,
+    window: np.ndarray,
+    mu_at: callable,
+    cut: np.ndarray,
+    after_cut: np.ndarray,
+    branching: float,
+    chunk: int = 100_000,
+) -> np.ndarray:
+    """:func:`p_none` in a world whose recording practice changes at ``era_starts``.
+
+    A burst is recorded under the practice of the era its first incident fell in, so a burst
+    that starts at ``t0 + s`` uses the tables of ``era(t0 + s)`` (the integral is split at every
+    era boundary inside the window, and at ``cut``), and the follow-ons of past incidents use the
+    tables of their burst's era: ``excitation`` has one column per (era, class), ``e * K + d``.
+    Row ``combo + e * era_stride`` of ``phi``/``g0`` holds era ``e``'s probabilities. With a
+    single era this is exactly :func:`p_none`.
+    """
+    n = len(window)
+    out = np.empty(n)
+    k = phi.shape[1]
+    n_eras = len(era_starts)
+    inner = np.asarray(era_starts[1:], dtype=np.float64)
+    for lo in range(0, n, chunk):
+        sl = slice(lo, min(n, lo + chunk))
+        idx = np.arange(sl.start, sl.stop)
+        T = window[sl]
+        start = t0[sl]
+        c = np.clip(cut[sl], 0.0, T)
+        rows = combo[sl]
+        pts = np.column_stack(
+            [np.zeros(len(idx)), c, np.clip(inner[None, :] - start[:, None], 0.0, T[:, None]), T]
+        )
+        pts.sort(axis=1)
+        total = np.zeros(len(idx))
+        for j in range(pts.shape[1] - 1):
+            a, b = pts[:, j], pts[:, j + 1]
+            half = 0.5 * (b - a)
+            mid = a + half
+            era = np.maximum(np.searchsorted(era_starts, start + mid, side="right") - 1, 0)
+            factor = np.where(mid < c, 1.0, after_cut[sl])
+            s = mid[:, None] + half[:, None] * _GL_NODES[None, :]
+            mu = mu_at(idx, s)
+            seg_rows = rows + era * era_stride
+            one_minus_g = 1.0 - _interp(
+                g0, np.repeat(seg_rows, len(_GL_NODES)), (T[:, None] - s).ravel()
+            )
+            part = half * (mu * one_minus_g.reshape(s.shape) * _GL_WEIGHTS).sum(axis=1)
+            total += part * factor
+        exc = np.zeros(len(idx))
+        for e in range(n_eras):
+            for d in range(k):
+                exc += excitation[sl, e * k + d] * _interp(phi[:, d, :], rows + e * era_stride, T)
+        out[sl] = np.exp(-total - branching * exc)
+    return out
