@@ -76,6 +76,12 @@ def test_every_output_is_written_where_the_readme_says(piped):
     assert piped["steps"] == list(STEPS)
     fairness = json.loads((run_dir / "fairness.json").read_text())
     assert fairness["sensitive_inputs"]["comparison"]["available"] is False
+    # the world was scored partition by partition: the drift check still compares the inputs
+    # (from the feature rows kept for it), not only the score
+    drift = json.loads((result.eligibility_dir / "summary.json").read_text())["drift"]
+    assert drift["available"], drift
+    assert drift["cohort_people_compared"] > 0 and drift["inputs"]
+    assert drift["max_input_psi"] == max(r["psi"] for r in drift["inputs"])
 
 
 def test_the_experiment_settings_reach_explain_and_fairness(piped):

@@ -80,6 +80,8 @@ class Cohort:
     files : label -> path of every file read
     file_hashes : label -> SHA-256 of that file
     fingerprint : SHA-256 over ``file_hashes`` (or of the frame's content)
+    drift_sample : feature rows of a fixed sample of the people, when ``frame`` holds no
+        features (a world scored partition by partition); the drift check reads these
     """
 
     frame: pd.DataFrame
@@ -92,6 +94,7 @@ class Cohort:
     file_hashes: dict[str, str] = field(default_factory=dict)
     fingerprint: str = ""
     notes: list[str] = field(default_factory=list)
+    drift_sample: pd.DataFrame | None = None
 
     @property
     def n_in(self) -> int:

@@ -131,6 +131,34 @@ class PartScored:
     part: CohortPart
     as_of: _dt.date
     seconds: dict[str, float] = field(default_factory=dict)
+    drift_sample: pd.DataFrame | None = None
+
+
+#: people whose feature rows are kept for the drift check of a partitioned cohort (summary.json)
+DRIFT_SAMPLE = 50_000
+
+
+def drift_sample(features: pd.DataFrame, size: int = DRIFT_SAMPLE) -> pd.DataFrame:
+    """The ``size`` feature rows with the smallest hash of their person id (all when fewer).
+
+    The smallest hashes overall are among each partition's own smallest, so keeping these in
+    every partition and again on the client gives the same people however the cohort was split:
+    a fixed, unbiased sample for the stability index, without sending every feature row back.
+    """
+    if len(features) <= size:
+        return features
+    h = pd.util.hash_pandas_object(features["person_id"], index=False).to_numpy()
+    keep = np.argpartition(h, size - 1)[:size]
+    return features.iloc[np.sort(keep)]
+
+
+def combine_drift_samples(samples: list[pd.DataFrame], size: int = DRIFT_SAMPLE) -> pd.DataFrame:
+    """One :func:`drift_sample` of the partitions' samples, in person-id order."""
+    frames = [s for s in samples if s is not None and len(s)]
+    if not frames:
+        return samples[0] if samples else pd.DataFrame()
+    both = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    return drift_sample(both, size).sort_values("person_id", kind="stable").reset_index(drop=True)
 
 
 def _predict_both(bundle: Any, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -194,8 +222,9 @@ def score_part(
     t0 = time.perf_counter()
     slim, candidates = predict_part(bundle, part.frame, EligibilityConfig.model_validate(rule))
     seconds = {**part.seconds, "prediction": time.perf_counter() - t0}
+    sample = drift_sample(part.frame)
     part.frame = part.frame.iloc[:0]  # the features stay here; only the scored people travel
-    return PartScored(slim, candidates, part, used_as_of, seconds)
+    return PartScored(slim, candidates, part, used_as_of, seconds, sample)
 
 
 def read_part(world: str, k: int) -> tuple[dict[str, pd.DataFrame | None], dict[str, str]]:
@@ -427,6 +456,7 @@ def score_world(
         hashes=hashes,
         frame=slim,
     )
+    cohort.drift_sample = combine_drift_samples([p.drift_sample for p in parts])
     seconds["combine"] = round(time.perf_counter() - t0, 3)
     result = decide(
         bundle,

@@ -524,12 +524,17 @@ def score_cohort(
         from riskmodel.refresh import scoring_drift
 
         # has the cohort moved away from the model's training data? (PSI; a warning above it)
+        sampled = cohort_in.drift_sample is not None
         payload["drift"] = scoring_drift(
             Path(model_info["bundle_dir"]),
             bundle,
-            cohort_in.frame,
+            cohort_in.drift_sample if sampled else cohort_in.frame,
             result.scored["p_reoffend"].to_numpy(),
         )
+        if payload["drift"].get("available"):
+            rows = len(cohort_in.drift_sample if sampled else cohort_in.frame)
+            payload["drift"]["cohort_people_compared"] = rows
+            payload["drift"]["cohort_inputs_sampled"] = sampled and rows < len(cohort_in.frame)
         if payload["drift"].get("warning"):
             warnings.append(payload["drift"]["warning"])
         from riskmodel.reports import write_report
