@@ -30,6 +30,8 @@ _WHERE = {
     "PreparedData": "_data",
     "prepare_data": "_data",
     "Trained": "_fit",
+    "calibration_fit": "_report",
+    "calibration_fit_replicates": "_report",
     "comparisons": "_report",
     "compare_runs": "_compare",
     "limits_headline": "_limits:headline",
@@ -91,6 +93,8 @@ __all__ = [
     "verify_bundle",
     "TuningConfig",
     "compare_runs",
+    "calibration_fit",
+    "calibration_fit_replicates",
     "comparisons",
     "limits_headline",
     "merge_limits_metrics",
@@ -114,7 +118,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from riskmodel.models._heads import HEAD_LABELS, HEAD_TRUTH
     from riskmodel.models._limits import headline as limits_headline
     from riskmodel.models._limits import merge_limits_metrics, run_limits
-    from riskmodel.models._report import comparisons, verdict_counts
+    from riskmodel.models._report import (
+        calibration_fit,
+        calibration_fit_replicates,
+        comparisons,
+        verdict_counts,
+    )
     from riskmodel.models._run import (
         CHAMPION,
         ERR_NO_RUN,

@@ -27,7 +27,6 @@ _WHERE = {
     "psi": "_drift",
     "Gate": "_gates",
     "SENSITIVE_BY_DESIGN": "_gates",
-    "calibration_slope_intercept": "_gates",
     "paired_auc_gain": "_gates",
     "RefreshResult": "_refresh",
     "check_training_table": "_refresh",
@@ -49,7 +48,6 @@ __all__ = [
     "RefreshResult",
     "SENSITIVE_BY_DESIGN",
     "bin_reference",
-    "calibration_slope_intercept",
     "check_training_table",
     "cohort_drift",
     "current_aliases",
@@ -71,7 +69,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from riskmodel.refresh._gates import (
         SENSITIVE_BY_DESIGN,
         Gate,
-        calibration_slope_intercept,
         paired_auc_gain,
     )
     from riskmodel.refresh._refresh import (

@@ -27,7 +27,6 @@ from riskmodel.refresh._gates import (
     _interval,
     calibration_gate,
     calibration_measures,
-    calibration_slope_intercept,
     discrimination_gate,
     paired_auc_gain,
     person_weights,
@@ -107,7 +106,9 @@ def period_metrics(
     reps_rank = rank_metrics(y, p, k=k, weights=w, harm=harm) if len(w) else {}
 
     def others(ww: np.ndarray | None) -> tuple[float, float]:
-        slope, _ = calibration_slope_intercept(y, p, ww)
+        from riskmodel.models import calibration_fit
+
+        slope, _ = calibration_fit(y, p, ww)
         disp, _ = _selection_disparity(top.astype(float), rows, ww)
         return slope, disp
 

@@ -108,39 +108,6 @@ def _logit(p: np.ndarray) -> np.ndarray:
     return np.log(p / (1 - p))
 
 
-def calibration_slope_intercept(
-    y: np.ndarray, p: np.ndarray, w: np.ndarray | None = None
-) -> tuple[float, float]:
-    """Calibration slope (logistic regression of the outcome on the log-odds) and calibration
-    intercept (calibration-in-the-large: the intercept with the log-odds as an offset), by
-    Newton's method. Perfect calibration: slope 1, intercept 0.
-
-    The same fits as the training report's ``calibration_fit`` (models), which the models
-    package does not export; this copy goes when it does."""
-    y = np.asarray(y, dtype=np.float64)
-    x = _logit(p)
-    w = np.ones_like(y) if w is None else np.asarray(w, dtype=np.float64)
-    beta = np.array([0.0, 1.0])
-    X = np.column_stack([np.ones_like(x), x])
-    for _ in range(50):
-        mu = 1 / (1 + np.exp(-(X @ beta)))
-        grad = X.T @ (w * (y - mu))
-        hess = (X * (w * mu * (1 - mu))[:, None]).T @ X
-        step = np.linalg.solve(hess + 1e-9 * np.eye(2), grad)
-        beta = beta + step
-        if np.abs(step).max() < 1e-10:
-            break
-    a = 0.0
-    for _ in range(50):
-        mu = 1 / (1 + np.exp(-(x + a)))
-        g = np.sum(w * (y - mu))
-        h = np.sum(w * mu * (1 - mu))
-        a += g / max(h, 1e-12)
-        if abs(g / max(h, 1e-12)) < 1e-10:
-            break
-    return float(beta[1]), float(a)
-
-
 # -- the gates ------------------------------------------------------------------------------------
 def discrimination_gate(gains: dict[str, dict[str, Any]], cfg: RefreshConfig) -> Gate:
     """Passes when, for both heads, the lower bound of the AUC gain is above ``-auc_margin``."""
@@ -181,9 +148,11 @@ def calibration_measures(
 ) -> dict[str, Any]:
     """Slope, intercept and ECE of one model on the window, with person-bootstrap intervals."""
     y = np.asarray(y).astype(int)
-    slope, intercept = calibration_slope_intercept(y, p)
+    from riskmodel.models import calibration_fit, calibration_fit_replicates
+
+    slope, intercept = calibration_fit(y, p)
     w = person_weights(person, n_boot=min(cfg.n_boot, 200), seed=seed, stream="refresh.calibration")
-    fits = np.array([calibration_slope_intercept(y, p, wb) for wb in w]).reshape(-1, 2)
+    fits = calibration_fit_replicates(y, p, w) if len(w) else np.zeros((0, 2))
     eces = probability_metrics(y, p, threshold=0.5, n_bins=cfg.ece_bins, weights=w)
     return {
         "slope": slope,
@@ -446,7 +415,6 @@ __all__ = [
     "SENSITIVE_BY_DESIGN",
     "calibration_gate",
     "calibration_measures",
-    "calibration_slope_intercept",
     "data_gate",
     "discrimination_gate",
     "fairness_gate",
