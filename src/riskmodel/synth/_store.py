@@ -195,7 +195,11 @@ def verify_world(directory: str | Path) -> dict[str, Any]:
 
 
 def load_world(directory: str | Path, *, verify: bool = True) -> World:
-    """Load a world folder written by :func:`write_world`.
+    """Load a world folder written by :func:`write_world` or :func:`write_world_chunked`.
+
+    A partitioned world is concatenated (partitions in order) when it has at most
+    ``LOAD_MAX_ROWS`` rows; a larger one is refused with a pointer to the partition reader
+    (``riskmodel.data.iter_world_parts``).
 
     ``verify`` checks the SHA-256 of every file against the manifest first. The loaded world
     has the tables, config, seed, scale, dates, calibration entries and manifest; the true
@@ -208,7 +212,19 @@ def load_world(directory: str | Path, *, verify: bool = True) -> World:
         if not (d / MANIFEST).exists():
             raise FileNotFoundError(ERR_NO_MANIFEST.format(dir=d))
         manifest = json.loads((d / MANIFEST).read_text(encoding="utf-8"))
-    tables = {name: pd.read_parquet(d / f"{name}.parquet") for name in TABLES}
+    if manifest.get("layout", "single") == "partitioned":
+        rows = sum(manifest["row_counts"].values())
+        if rows > LOAD_MAX_ROWS:
+            raise ValueError(ERR_TOO_BIG.format(dir=d, rows=rows, limit=LOAD_MAX_ROWS))
+        tables = {
+            name: pd.concat(
+                [pd.read_parquet(d / part_name(name, k)) for k in range(manifest["partitions"])],
+                ignore_index=True,
+            )
+            for name in TABLES
+        }
+    else:
+        tables = {name: pd.read_parquet(d / f"{name}.parquet") for name in TABLES}
     calibration = json.loads((d / CALIBRATION_JSON).read_text(encoding="utf-8"))
     config = validate_mapping(manifest["config"], WorldConfig, source=str(d / MANIFEST))
     return World(
