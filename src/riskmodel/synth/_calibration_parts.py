@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from riskmodel.evaluation import expected_calibration_error
 from riskmodel.schema import age_band
@@ -72,49 +74,70 @@ def _count_by(values: np.ndarray) -> dict[Any, int]:
     }
 
 
+def _col(df: pd.DataFrame, name: str) -> pa.Array:
+    """A column as one Arrow array (zero-copy for the Arrow-backed text and date columns)."""
+    return pa.Table.from_pandas(df[[name]], preserve_index=False).column(0).combine_chunks()
+
+
+def _np(arr: pa.Array) -> np.ndarray:
+    return arr.to_numpy(zero_copy_only=False)
+
+
 def block_aggregates(world: World) -> dict[str, Any]:
-    """What one block (or any world with its statistics) contributes to the report."""
+    """What one block (or any world with its statistics) contributes to the report.
+
+    People are looked up by row (Arrow's ``index_in``) and dates read as day numbers: the same
+    figures as the metrics' own lookups, at a fraction of their cost on a national world.
+    """
     ev = world.events
-    da = ev[ev["is_da"].to_numpy(dtype=bool)]
-    people = world.people.set_index("person_id")
+    people = world.people
+    pid = _col(people, "person_id")
 
-    def attr(ids: pd.Series, col: str) -> np.ndarray:
-        return people[col].reindex(ids.to_numpy()).to_numpy()
+    def rows(ids: pa.Array) -> np.ndarray:
+        return _np(pc.index_in(ids, value_set=pid))
 
-    def age_at(ids: pd.Series, dates: pd.Series) -> np.ndarray:
-        birth = pd.to_datetime(attr(ids, "birth_date"))
-        when = pd.to_datetime(dates.to_numpy())
-        return np.asarray((when - birth).days, dtype=np.float64) / 365.25
+    male = _np(pc.equal(_col(people, "sex"), "male"))
+    birth = _np(_col(people, "birth_date").cast(pa.int32())).astype(np.int64)
+    is_da = ev["is_da"].to_numpy(dtype=bool)
+    da_at = pa.array(np.flatnonzero(is_da))
+    da_date = _col(ev, "date").take(da_at)
+    da_days = _np(da_date.cast(pa.int32())).astype(np.int64)
+    da_year = _np(pc.year(da_date)).astype(np.int64)
+    perp = rows(_col(ev, "perpetrator_id").take(da_at))
+    victim = rows(_col(ev, "victim_id").take(da_at))
 
-    da_year = pd.DatetimeIndex(pd.to_datetime(da["date"])).year.to_numpy()
     agg: dict[str, Any] = dict.fromkeys(_COUNTERS, 0)
     agg["n_events"] = len(ev)
-    agg["n_da"] = len(da)
-    agg["n_people"] = len(world.people)
+    agg["n_da"] = len(da_at)
+    agg["n_people"] = len(people)
     agg["n_programmes"] = len(world.programmes)
     agg["n_completed"] = int(world.programmes["completed"].sum())
     agg["da_by_year"] = _count_by(da_year)
 
-    perps = pd.Series(da["perpetrator_id"].unique())
+    perps = np.unique(perp)
     agg["da_perpetrators"] = len(perps)
-    agg["da_perpetrators_male"] = int((attr(perps, "sex") == "male").sum())
-    agg["da_victims_male"] = int((attr(da["victim_id"], "sex") == "male").sum())
-    agg["bands_perpetrators"] = _count_by(age_band(age_at(da["perpetrator_id"], da["date"])))
-    agg["bands_victims"] = _count_by(age_band(age_at(da["victim_id"], da["date"])))
-    part = da[da["relationship"].isin(["partner", "ex_partner"]).to_numpy(dtype=bool)]
-    agg["partner_events"] = len(part)
-    agg["partner_same_sex"] = int(
-        (attr(part["perpetrator_id"], "sex") == attr(part["victim_id"], "sex")).sum()
-    )
-    agg["da_victims_bme"] = int(np.isin(attr(da["victim_id"], "ethnicity"), BME).sum())
-    agg["da_by_area"] = {str(k): int(v) for k, v in da["area"].value_counts().items()}
-    types = ev["offence_type"]
-    agg["da_violent"] = int(types.isin(VIOLENT).sum())
-    agg["nonda_violent"] = int((types == "nonda_violence").sum())
-    victims = pd.Series(da["victim_id"].unique())
+    agg["da_perpetrators_male"] = int(male[perps].sum())
+    agg["da_victims_male"] = int(male[victim].sum())
+    # age in whole days over 365.25, as the metrics compute it from the two dates
+    agg["bands_perpetrators"] = _count_by(age_band((da_days - birth[perp]) / 365.25))
+    agg["bands_victims"] = _count_by(age_band((da_days - birth[victim]) / 365.25))
+    rel = _col(ev, "relationship").take(da_at)
+    partner = _np(pc.fill_null(pc.is_in(rel, value_set=pa.array(["partner", "ex_partner"])), False))
+    agg["partner_events"] = int(partner.sum())
+    agg["partner_same_sex"] = int((male[perp[partner]] == male[victim[partner]]).sum())
+    bme = _np(pc.is_in(_col(people, "ethnicity"), value_set=pa.array(BME)))
+    agg["da_victims_bme"] = int(bme[victim].sum())
+    areas = pc.value_counts(_col(ev, "area").take(da_at))
+    agg["da_by_area"] = {str(v["values"]): int(v["counts"]) for v in areas.to_pylist()}
+    types = _col(ev, "offence_type")
+    agg["da_violent"] = int(_np(pc.is_in(types, value_set=pa.array(VIOLENT))).sum())
+    agg["nonda_violent"] = int(_np(pc.equal(types, "nonda_violence")).sum())
+    victims = np.unique(victim)
     agg["victims"] = len(victims)
-    agg["victims_mental_health"] = int(attr(victims, "mental_health").astype(bool).sum())
-    agg["victims_substance_misuse"] = int(attr(victims, "substance_misuse").astype(bool).sum())
+    agg["victims_mental_health"] = int(people["mental_health"].to_numpy(dtype=bool)[victims].sum())
+    agg["victims_substance_misuse"] = int(
+        people["substance_misuse"].to_numpy(dtype=bool)[victims].sum()
+    )
 
     # harm over two years, per perpetrator (each perpetrator's events are in one block)
     agg["harm_per_perpetrator"] = {}
@@ -122,18 +145,18 @@ def block_aggregates(world: World) -> dict[str, Any]:
         if t.name == "harm_concentration_2y":
             fy = _harm_first_year(world, t)
             sel = (da_year >= fy) & (da_year <= fy + 1)
-            harm = da["harm_days"].to_numpy()[sel]
-            per = pd.Series(harm).groupby(da["perpetrator_id"].to_numpy()[sel]).sum()
+            harm = ev["harm_days"].to_numpy()[is_da][sel]
+            per = pd.Series(harm).groupby(perp[sel]).sum()
             agg["harm_per_perpetrator"][fy] = per.to_numpy()
 
     # the truth: first index event per (perpetrator, year), and complete follow-ups
     truth = world.truth
-    tyear = pd.DatetimeIndex(pd.to_datetime(truth["date"])).year.to_numpy()
+    tyear = _np(pc.year(_col(truth, "date"))).astype(np.int64)
     full = truth["followup_complete"].to_numpy(dtype=bool)
     agg["full_years"] = sorted({int(y) for y in np.unique(tyear[full])})
     frame = pd.DataFrame(
         {
-            "person": truth["person_id"].to_numpy(),
+            "person": rows(_col(truth, "person_id")),
             "year": tyear,
             "y": truth["recorded_reoffend_12m"].to_numpy(dtype=bool),
         }
