@@ -274,20 +274,22 @@ def _block_output(b: int) -> tuple[int, dict[str, Any], dict[str, Any]]:
 def _blocks(
     config: WorldConfig, plan: WorldPlan, seed: int, scale: float, *, chunk: int, workers: int
 ) -> Iterator[tuple[int, dict[str, Any], dict[str, Any]]]:
-    """Every block's output in order, ``chunk`` blocks in memory at a time."""
-    chunks = [range(lo, min(plan.n_blocks, lo + chunk)) for lo in range(0, plan.n_blocks, chunk)]
+    """Every block's output in order, at most ``chunk`` blocks in memory at a time (generated
+    or being generated), by ``workers`` processes."""
     if workers == 1:
         _init_blocks(config, plan, seed, scale)
         try:
-            for c in chunks:
-                outputs = [_block_output(b) for b in c]
+            for lo in range(0, plan.n_blocks, chunk):
+                outputs = [_block_output(b) for b in range(lo, min(plan.n_blocks, lo + chunk))]
                 yield from outputs
                 del outputs
         finally:
             _STATE.clear()
         return
     import multiprocessing as mp
+    from collections import deque
     from concurrent.futures import ProcessPoolExecutor
+    from itertools import islice
 
     # spawn, not fork: the parent runs the progress bar's thread
     with ProcessPoolExecutor(
@@ -296,10 +298,16 @@ def _blocks(
         initializer=_init_blocks,
         initargs=(config, plan, seed, scale),
     ) as pool:
-        for c in chunks:
-            outputs = list(pool.map(_block_output, c))
-            yield from outputs
-            del outputs
+        todo = iter(range(plan.n_blocks))
+        # a window of ``chunk`` blocks: a new one starts as soon as the oldest is handed over
+        window = deque(pool.submit(_block_output, b) for b in islice(todo, chunk))
+        while window:
+            out = window.popleft().result()
+            nxt = next(todo, None)
+            if nxt is not None:
+                window.append(pool.submit(_block_output, nxt))
+            yield out
+            del out
 
 
 def write_world_chunked(
@@ -323,9 +331,11 @@ def write_world_chunked(
     layout : ``"single"`` (one Parquet file per table), ``"partitioned"`` (``<table>/part-*``,
         one partition per ``partition_blocks`` blocks) or ``"auto"`` (partitioned when the world
         has more than one partition, i.e. more than 2,000,000 perpetrators)
-    chunk_people : perpetrators generated before they are written (rounded up to whole blocks
-        of 200,000; default one block per worker); a memory knob: the files never depend on it
-    workers : processes generating blocks at once (each holds one block)
+    chunk_people : perpetrators in memory at once, generated or being generated, before they
+        are written (rounded up to whole blocks of 200,000, at least one per worker; default
+        one block per worker); a memory knob: the files never depend on it
+    workers : processes generating blocks at once (each holds one block); with more than one,
+        call this from a ``__main__``-guarded script (the workers are spawned)
     progress : optional ``progress(step, fraction)`` callback, called after every block
     block_people, partition_blocks : the world's units (see :class:`WorldPlan`)
 
@@ -345,7 +355,7 @@ def write_world_chunked(
     seed = int(config.seed if seed is None else seed)
     plan = world_plan(config, scale, block_people=block_people, partition_blocks=partition_blocks)
     partitioned = layout == "partitioned" or (layout == "auto" and plan.n_partitions > 1)
-    chunk = -(-(chunk_people or workers * plan.block_people) // plan.block_people)
+    chunk = max(workers, -(-(chunk_people or workers * plan.block_people) // plan.block_people))
     say = progress or (lambda _step, _fraction: None)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
