@@ -108,10 +108,19 @@ def test_files_are_byte_identical_whatever_the_chunk_size(
     assert len(manifest["files"]) == 4 * 4 + 2
 
 
-def test_two_worker_processes_write_the_same_files(partitioned, tiny_config, tmp_path):
+@pytest.mark.parametrize("chunk_people", [None, 4_000])
+def test_two_worker_processes_write_the_same_files(
+    partitioned, tiny_config, tmp_path, chunk_people
+):
     _, reference = partitioned
     manifest = write_world_chunked(
-        tiny_config, tmp_path, scale=SCALE, layout="partitioned", workers=2, **UNITS
+        tiny_config,
+        tmp_path,
+        scale=SCALE,
+        layout="partitioned",
+        workers=2,
+        chunk_people=chunk_people,
+        **UNITS,
     )
     assert manifest["files"] == reference["files"]
 
