@@ -3,6 +3,8 @@
 - :func:`generate_world` simulates a world from a :class:`WorldConfig` (``configs/world/*.yaml``)
 - :func:`write_world` / :func:`load_world` write and read a world folder (docs/CONTRACTS.md);
   :func:`verify_world` checks a folder against its manifest
+- :func:`write_world_chunked` generates and writes a world a block at a time (bounded memory),
+  as one file per table or as a partitioned dataset (national worlds)
 - :func:`calibration_report` compares the world with the published figures of its config
 
 Names are imported on first use, so loading a config (which imports :class:`WorldConfig`) does
@@ -25,6 +27,7 @@ _WHERE = {
     "load_world": "_store",
     "verify_world": "_store",
     "write_world": "_store",
+    "write_world_chunked": "_store",
     "World": "_world",
     "generate_world": "_world",
 }
@@ -39,12 +42,18 @@ __all__ = [
     "load_world_config",
     "verify_world",
     "write_world",
+    "write_world_chunked",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
     from riskmodel.synth._calibration import calibration_report
     from riskmodel.synth._config import CalibrationTarget, WorldConfig, load_world_config
-    from riskmodel.synth._store import load_world, verify_world, write_world
+    from riskmodel.synth._store import (
+        load_world,
+        verify_world,
+        write_world,
+        write_world_chunked,
+    )
     from riskmodel.synth._world import World, generate_world
 
 __getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())

@@ -36,18 +36,46 @@ def register(app: typer.Typer) -> None:
             max=100.0,
             help="Multiply the numbers of people (0.1: a tenth of the world, for quick runs).",
         ),
+        partitioned: bool = typer.Option(
+            None,
+            "--partitioned/--single-file",
+            help=(
+                "Layout of the folder: a partitioned dataset (<table>/part-00000.parquet, ...; "
+                "each partition holds 2,000,000 perpetrators' people and their whole histories) "
+                "or one Parquet file per table. Default: partitioned only when the world has "
+                "more than one partition (the national world), so Kent and Medway stays single."
+            ),
+        ),
+        chunk_people: int = typer.Option(
+            None,
+            "--chunk-people",
+            min=1,
+            help=(
+                "Perpetrators generated before they are written (rounded up to whole blocks of "
+                "200,000; default: one block per worker). A memory knob only: the files are "
+                "byte-identical whatever its value."
+            ),
+        ),
+        workers: int = typer.Option(
+            1,
+            "--workers",
+            min=1,
+            max=64,
+            help="Processes generating blocks at once (each holds one block in memory).",
+        ),
     ) -> None:
         """Generate a synthetic world: people, recorded events (domestic abuse and other crime),
         programme referrals and the truth behind them (every incident's true probability of a
         recorded reoffence), with a manifest of SHA-256 hashes and a calibration report that
         compares the world with published figures (calibration.html)."""
+        import json
         import time
 
         from rich.table import Table
 
         from riskmodel._cli_common import progress
         from riskmodel.paths import configs_dir, synthetic_data_dir
-        from riskmodel.synth import generate_world, load_world_config, write_world
+        from riskmodel.synth import load_world_config, write_world_chunked
         from riskmodel.synth._report import show
 
         with user_errors():
@@ -61,16 +89,32 @@ def register(app: typer.Typer) -> None:
                 def step(name: str, fraction: float) -> None:
                     bar.update(task, completed=int(1000 * fraction), description=name)
 
-                world = generate_world(cfg, seed=seed, scale=scale, progress=step)
-                bar.update(task, description="writing the world folder")
-                write_world(world, out_dir)
-                bar.update(task, completed=1000, description="done")
+                # written a block at a time: memory holds a chunk, never the whole world
+                manifest = write_world_chunked(
+                    cfg,
+                    out_dir,
+                    seed=seed,
+                    scale=scale,
+                    layout="auto"
+                    if partitioned is None
+                    else ("partitioned" if partitioned else "single"),
+                    chunk_people=chunk_people,
+                    workers=workers,
+                    progress=step,
+                )
             seconds = time.perf_counter() - t0
+            calibration = json.loads((out_dir / "calibration.json").read_text(encoding="utf-8"))
 
-        counts = Table(title=f"world {cfg.name} (seed {world.seed}, scale {world.scale:g})")
+        layout = (
+            f"{manifest['partitions']} partitions" if "partitions" in manifest else "single files"
+        )
+        counts = Table(
+            title=f"world {cfg.name} (seed {manifest['seed']}, scale {manifest['scale']:g}, "
+            f"{layout})"
+        )
         counts.add_column("table")
         counts.add_column("rows", justify="right")
-        for name, n in world.row_counts().items():
+        for name, n in manifest["row_counts"].items():
             counts.add_row(name, f"{n:,}")
         console.print(counts)
 
@@ -79,7 +123,7 @@ def register(app: typer.Typer) -> None:
         for col in ("target", "generated", "tolerance"):
             cal.add_column(col, justify="right")
         cal.add_column("result")
-        for e in world.calibration:
+        for e in calibration:
             result = (
                 "[dim]does not apply[/]"
                 if e["ok"] is None

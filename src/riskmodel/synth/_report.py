@@ -30,17 +30,26 @@ def show(value: Any) -> str:
     return f"{value:.3f}".rstrip("0").rstrip(".") if value != 0 else "0"
 
 
-def _figures(world: World) -> dict[str, str]:
+def _figure_inputs(world: World) -> dict[str, Any]:
+    ev = world.events
+    da = ev[ev["is_da"].to_numpy(dtype=bool)]
+    years = pd.DatetimeIndex(pd.to_datetime(da["date"])).year
+    truth = world.truth[world.truth["followup_complete"].to_numpy(dtype=bool)]
+    return {
+        "per_year": pd.Series(1, index=years).groupby(level=0).sum(),
+        "p": truth["p_reoffend_12m"].to_numpy(),
+        "y": truth["recorded_reoffend_12m"].to_numpy(dtype=float),
+    }
+
+
+def _figures(inputs: dict[str, Any]) -> dict[str, str]:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     out: dict[str, str] = {}
-    ev = world.events
-    da = ev[ev["is_da"].to_numpy(dtype=bool)]
-    years = pd.DatetimeIndex(pd.to_datetime(da["date"])).year
-    counts = pd.Series(1, index=years).groupby(level=0).sum()
+    counts = inputs["per_year"]
     fig, ax = plt.subplots(figsize=(7, 3))
     ax.bar(counts.index.astype(int), counts.to_numpy(), color="#4a6fa5")
     ax.set_xlabel("year")
@@ -48,10 +57,8 @@ def _figures(world: World) -> dict[str, str]:
     ax.set_title("Recorded domestic-abuse events a year")
     out["per_year"] = figure_to_data_uri(fig)
 
-    truth = world.truth[world.truth["followup_complete"].to_numpy(dtype=bool)]
-    if len(truth) >= 100:
-        p = truth["p_reoffend_12m"].to_numpy()
-        y = truth["recorded_reoffend_12m"].to_numpy(dtype=float)
+    p, y = inputs["p"], inputs["y"]
+    if len(p) >= 100:
         order = np.argsort(p, kind="stable")
         parts = np.array_split(order, 10)
         mp = [p[b].mean() for b in parts]
@@ -88,8 +95,12 @@ def _summary(world: World) -> dict[str, Any]:
     }
 
 
-def render_calibration_html(world: World) -> str:
-    """HTML of the calibration report of a world (self-contained, notice first)."""
+def render_calibration_html(world: World, *, inputs: dict[str, Any] | None = None) -> str:
+    """HTML of the calibration report of a world (self-contained, notice first).
+
+    ``inputs`` (``summary``, ``per_year``, ``p``, ``y``) replace what is otherwise read from the
+    world's tables: a world written in blocks passes them from its per-block aggregates.
+    """
     labels = {t.name: t.label for t in world.config.calibration}
     kinds = {t.name: t.kind for t in world.config.calibration}
     entries = [
@@ -109,8 +120,8 @@ def render_calibration_html(world: World) -> str:
         n_ok=sum(e["ok"] is True for e in entries),
         n_bad=sum(e["ok"] is False for e in entries),
         n_na=sum(e["ok"] is None for e in entries),
-        summary=_summary(world),
-        figures=_figures(world),
+        summary=inputs["summary"] if inputs else _summary(world),
+        figures=_figures(inputs or _figure_inputs(world)),
         bias=world.config.measurement_bias,
         version=__version__,
         generated_at=GENERATED_AT,

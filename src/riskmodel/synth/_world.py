@@ -28,15 +28,102 @@ from riskmodel.synth._params import (
 from riskmodel.synth._population import draw_nonda_offenders, draw_perpetrators
 from riskmodel.synth._simulate import ChunkResult, simulate_chunk, truth_tables
 
-#: perpetrators simulated together; fixed, so the output never depends on the machine
-CHUNK_SIZE = 200_000
+#: the world's unit: perpetrators simulated together, with their own random streams, ids and
+#: records (their victims, their share of the non-DA-only offenders). Part of the world's
+#: definition, so the output never depends on the machine or on how much is held in memory
+RNG_BLOCK = 200_000
+CHUNK_SIZE = RNG_BLOCK  # the name earlier code and benchmarks use
+#: blocks per partition of a partitioned world folder (docs/CONTRACTS.md): 2,000,000 perpetrators,
+#: so every world up to Kent and Medway's size is one partition and keeps the single-file layout
+PARTITION_BLOCKS = 10
 NONDA_CHUNK_SIZE = 1_000_000
 PERSON_ID_WIDTH = 9
 EVENT_ID_WIDTH = 10
+#: ids of block b start at b * stride: computable per block, in creation order within it
+PERSON_STRIDE = 1_000_000
+EVENT_STRIDE = 10_000_000
 
 Progress = Callable[[str, float], None]
 
 ERR_SCALE = "scale must be a positive number, got {scale!r}"
+ERR_UNITS = (
+    "block_people and partition_blocks must be positive integers, got {block!r} and {parts!r}"
+)
+ERR_STRIDE = (
+    "block {block} has {n:,} {what}, more than the {stride:,} its ids can number "
+    "(use a smaller block_people)"
+)
+
+
+@dataclass(frozen=True)
+class WorldPlan:
+    """How a world of ``n_perp`` perpetrators divides into blocks and partitions.
+
+    Block ``b`` holds perpetrators ``b * block_people`` onward, their victims, and its share of
+    the non-DA-only offenders; everything random about it comes from streams named after it.
+    Partition ``q`` of a partitioned folder holds blocks ``q * partition_blocks`` onward.
+    """
+
+    n_perp: int
+    n_slots: int
+    n_nonda: int
+    block_people: int = RNG_BLOCK
+    partition_blocks: int = PARTITION_BLOCKS
+
+    @property
+    def nd_base(self) -> int:
+        """Person keys of non-DA-only offenders start here."""
+        return self.n_perp + self.n_perp * self.n_slots
+
+    @property
+    def n_blocks(self) -> int:
+        return -(-self.n_perp // self.block_people)
+
+    @property
+    def n_partitions(self) -> int:
+        return -(-self.n_blocks // self.partition_blocks)
+
+    def perpetrators(self, b: int) -> tuple[int, int]:
+        lo = b * self.block_people
+        return lo, min(self.n_perp, lo + self.block_people)
+
+    def nonda(self, b: int) -> tuple[int, int]:
+        """Range of non-DA-only offenders of block ``b`` (its share of them, in proportion)."""
+        lo, hi = self.perpetrators(b)
+        return self.n_nonda * lo // self.n_perp, self.n_nonda * hi // self.n_perp
+
+    def nonda_stream(self, b: int) -> int:
+        """Index of block ``b``'s first non-DA random stream (each sub-block has its own)."""
+        return sum(
+            -(-(hi - lo) // NONDA_CHUNK_SIZE) for lo, hi in (self.nonda(c) for c in range(b))
+        )
+
+    def partition_of(self, b: int) -> int:
+        return b // self.partition_blocks
+
+    def id_width(self, base: int, stride: int) -> int:
+        return max(base, len(str(self.n_blocks * stride - 1)))
+
+
+def world_plan(
+    config: WorldConfig,
+    scale: float,
+    *,
+    block_people: int = RNG_BLOCK,
+    partition_blocks: int = PARTITION_BLOCKS,
+) -> WorldPlan:
+    """The blocks and partitions of ``config`` at ``scale``."""
+    if not (isinstance(scale, int | float) and scale > 0 and np.isfinite(scale)):
+        raise ValueError(ERR_SCALE.format(scale=scale))
+    if not all(isinstance(v, int) and v > 0 for v in (block_people, partition_blocks)):
+        raise ValueError(ERR_UNITS.format(block=block_people, parts=partition_blocks))
+    return WorldPlan(
+        n_perp=max(1, int(round(config.population.perpetrators * scale))),
+        n_slots=config.relationships.partner_episodes.max_episodes + 2,
+        n_nonda=int(round(config.nonda.offenders * scale)),
+        block_people=block_people,
+        partition_blocks=partition_blocks,
+    )
 
 
 @dataclass
@@ -61,6 +148,10 @@ class World:
     manifest: dict[str, Any] = field(default_factory=dict)
     incidents: pd.DataFrame | None = None
     stats: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: rows of each block in each table, in order (the Parquet row groups follow them, so a
+    #: world written whole and one written block by block give the same bytes)
+    block_rows: dict[str, list[int]] = field(default_factory=dict, repr=False)
+    plan: WorldPlan | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -76,8 +167,9 @@ class World:
 
 
 # -- column builders --------------------------------------------------------------------------
-def _ids(prefix: str, n: int, width: int) -> pd.Series:
-    digits = pc.utf8_lpad(pa.array(np.arange(n, dtype=np.int64)).cast(pa.string()), width, "0")
+def _ids(prefix: str, n: int, width: int, start: int = 0) -> pd.Series:
+    numbers = np.arange(start, start + n, dtype=np.int64)
+    digits = pc.utf8_lpad(pa.array(numbers).cast(pa.string()), width, "0")
     return pd.Series(pc.binary_join_element_wise(prefix, digits, "").to_pandas(), dtype="str")
 
 
@@ -109,8 +201,10 @@ def generate_world(
     scale: float = 1.0,
     progress: Progress | None = None,
     keep_incidents: bool = False,
+    block_people: int = RNG_BLOCK,
+    partition_blocks: int = PARTITION_BLOCKS,
 ) -> World:
-    """Generate a synthetic world from a validated config.
+    """Generate a synthetic world from a validated config, whole and in memory.
 
     Parameters
     ----------
@@ -119,68 +213,139 @@ def generate_world(
     scale : multiplies the numbers of people (0.1 for a tenth of Kent and Medway)
     progress : optional ``progress(step, fraction)`` callback (fraction of the whole in [0, 1])
     keep_incidents : keep every true incident in ``World.incidents`` (tests, small worlds)
+    block_people, partition_blocks : the world's units (:class:`WorldPlan`); the defaults
+        define every world the package writes, other values a different (smaller-unit) world
+
+    The world is the concatenation of its blocks (:func:`generate_block`), so it equals the
+    partitions that :func:`riskmodel.synth.write_world_chunked` writes one block at a time.
     """
-    if not (isinstance(scale, int | float) and scale > 0 and np.isfinite(scale)):
-        raise ValueError(ERR_SCALE.format(scale=scale))
     seed = int(config.seed if seed is None else seed)
+    plan = world_plan(config, scale, block_people=block_people, partition_blocks=partition_blocks)
     say = progress or (lambda _step, _fraction: None)
     params = build_params(config)
 
     say("solving the truth's burst equations", 0.0)
     tables = truth_tables(params)
-    n_perp = max(1, int(round(config.population.perpetrators * scale)))
-    n_slots = config.relationships.partner_episodes.max_episodes + 2
-    nd_base = n_perp + n_perp * n_slots  # person keys of non-DA-only offenders start here
-
-    results: list[ChunkResult] = []
-    n_chunks = -(-n_perp // CHUNK_SIZE)
-    for c in range(n_chunks):  # blocks of perpetrators (bounded memory), each vectorised
-        lo, hi = c * CHUNK_SIZE, min(n_perp, (c + 1) * CHUNK_SIZE)
-        say(f"simulating offending (block {c + 1} of {n_chunks})", 0.02 + 0.8 * c / n_chunks)
-        perps = draw_perpetrators(params, hi - lo, rng(seed, f"block/{c}/perpetrators"))
-        results.append(
-            simulate_chunk(
+    blocks: list[World] = []
+    n = plan.n_blocks
+    for b in range(n):  # blocks of perpetrators (bounded memory), each vectorised
+        say(f"simulating offending (block {b + 1} of {n})", 0.02 + 0.9 * b / n)
+        blocks.append(
+            generate_block(
                 params,
-                perps,
+                plan,
+                b,
                 tables=tables,
-                offset=lo,
-                n_total=n_perp,
-                stream=lambda name, c=c: rng(seed, f"block/{c}/{name}"),
+                seed=seed,
+                scale=scale,
                 keep_incidents=keep_incidents,
             )
         )
-
-    say("non-DA offending", 0.85)
-    nd = _nonda_offenders(params, seed=seed, scale=scale, nd_base=nd_base)
-
-    say("assembling the tables", 0.9)
-    world = _assemble(
-        params,
-        results=results,
-        nd=nd,
-        n_perp=n_perp,
-        nd_base=nd_base,
-        seed=seed,
-        scale=float(scale),
-        keep_incidents=keep_incidents,
-    )
+    say("assembling the tables", 0.92)
+    world = blocks[0] if n == 1 else concat_blocks(blocks)
     say("calibration report", 0.97)
     world.calibration = calibration_entries(world)
     say("done", 1.0)
     return world
 
 
+def generate_block(
+    params: WorldParams,
+    plan: WorldPlan,
+    b: int,
+    *,
+    tables: Any,
+    seed: int,
+    scale: float,
+    keep_incidents: bool = False,
+) -> World:
+    """Block ``b`` of a world: its perpetrators, their victims and its non-DA-only offenders,
+    with their ids, as a world of its own (tables, stats; no calibration)."""
+    lo, hi = plan.perpetrators(b)
+    perps = draw_perpetrators(params, hi - lo, rng(seed, f"block/{b}/perpetrators"))
+    result = simulate_chunk(
+        params,
+        perps,
+        tables=tables,
+        offset=lo,
+        n_total=plan.n_perp,
+        stream=lambda name: rng(seed, f"block/{b}/{name}"),
+        keep_incidents=keep_incidents,
+    )
+    nd = _nonda_offenders(params, plan, b, seed=seed)
+    world = _assemble(
+        params,
+        results=[result],
+        nd=nd,
+        plan=plan,
+        block=b,
+        seed=seed,
+        scale=float(scale),
+        keep_incidents=keep_incidents,
+    )
+    world.block_rows = {k: [v] for k, v in world.row_counts().items()}
+    world.plan = plan
+    return world
+
+
+def concat_blocks(blocks: list[World]) -> World:
+    """One world from consecutive blocks (tables concatenated in order, statistics merged)."""
+    first = blocks[0]
+    tables = {
+        name: pd.concat([getattr(w, name) for w in blocks], ignore_index=True)
+        for name in ("people", "events", "programmes", "truth")
+    }
+    incidents = None
+    if all(w.incidents is not None for w in blocks):
+        incidents = pd.concat([w.incidents for w in blocks], ignore_index=True)
+    return World(
+        **tables,
+        config=first.config,
+        seed=first.seed,
+        scale=first.scale,
+        start_date=first.start_date,
+        end_date=first.end_date,
+        incidents=incidents,
+        stats=merge_block_stats([w.stats for w in blocks], [len(w.people) for w in blocks]),
+        block_rows={k: [n for w in blocks for n in w.block_rows[k]] for k in first.block_rows},
+        plan=first.plan,
+    )
+
+
+SUMMED_STATS = ("reported_by_year", "true_by_group", "recorded_by_group", "true_in_window")
+
+
+def merge_block_stats(stats: list[dict[str, Any]], n_people: list[int]) -> dict[str, Any]:
+    """The statistics of consecutive blocks as those of one world (people rows offset)."""
+    offsets = np.concatenate([[0], np.cumsum(n_people)[:-1]]).astype(np.int64)
+    out: dict[str, Any] = {}
+    for key in stats[0]:
+        vals = [s[key] for s in stats]
+        if key in SUMMED_STATS:
+            out[key] = np.sum(vals, axis=0)
+        elif key == "n_perpetrators":
+            out[key] = vals[0]
+        elif key == "dyad_victim_row":
+            out[key] = np.concatenate([v + o for v, o in zip(vals, offsets, strict=True)])
+        else:
+            out[key] = np.concatenate(vals)
+    return out
+
+
 def _nonda_offenders(
-    params: WorldParams, *, seed: int, scale: float, nd_base: int
+    params: WorldParams, plan: WorldPlan, b: int, *, seed: int
 ) -> dict[str, np.ndarray]:
-    """Recorded offences of people who never commit DA, in blocks; only offenders with a
-    recorded offence are kept (key, time, offence type, and their attributes)."""
+    """Recorded offences of block ``b``'s people who never commit DA, in sub-blocks; only
+    offenders with a recorded offence are kept (key, time, offence type, and their attributes)."""
     cfg = params.cfg
     cal = params.cal
-    n = int(round(cfg.nonda.offenders * scale))
+    nd_lo, nd_hi = plan.nonda(b)
+    first_stream = plan.nonda_stream(b)
+    nd_base = plan.nd_base
     parts: list[dict[str, np.ndarray]] = []
-    for c, lo in enumerate(range(0, n, NONDA_CHUNK_SIZE)):
-        size = min(NONDA_CHUNK_SIZE, n - lo)
+    for j, lo in enumerate(range(nd_lo, nd_hi, NONDA_CHUNK_SIZE)):
+        c = first_stream + j
+        size = min(NONDA_CHUNK_SIZE, nd_hi - lo)
         people, rate = draw_nonda_offenders(params, size, rng(seed, f"nonda/{c}/offenders"))
         g = rng(seed, f"nonda/{c}/offending")
         owner, t, kind = nonda_offences(
@@ -235,8 +400,8 @@ def _assemble(
     *,
     results: list[ChunkResult],
     nd: dict[str, np.ndarray],
-    n_perp: int,
-    nd_base: int,
+    plan: WorldPlan,
+    block: int,
     seed: int,
     scale: float,
     keep_incidents: bool,
@@ -276,8 +441,9 @@ def _assemble(
     groups = [r.perpetrators for r in results] + [r.victims for r in results] + [nd]
     attrs = _person_attributes(groups, pkeys)
 
-    # non-DA violence has a personal victim: someone already in the records, aged 16 or more
-    vrng = rng(seed, "nonda-victims")
+    # non-DA violence has a personal victim: someone already in the block's records, aged 16 or
+    # more (block 0 keeps the stream name of the time when a world was one block)
+    vrng = rng(seed, "nonda-victims" if block == 0 else f"block/{block}/nonda-victims")
     nd_violent = np.nonzero(ev_type == NONDA_VIOLENCE)[0]
     pick = np.full(len(nd_violent), -1, dtype=np.int64)
     for _ in range(4):  # a few attempts (not a loop over events); the rest stay without victim
@@ -301,7 +467,12 @@ def _assemble(
     perp_row = row_of(ev_person)
 
     start = cal.start
-    person_ids = _ids("P", n_people, PERSON_ID_WIDTH)
+    for n, what, stride in ((n_people, "people", PERSON_STRIDE), (n_ev, "events", EVENT_STRIDE)):
+        if n > stride:
+            raise ValueError(ERR_STRIDE.format(block=block, n=n, what=what, stride=stride))
+    person_ids = _ids(
+        "P", n_people, plan.id_width(PERSON_ID_WIDTH, PERSON_STRIDE), block * PERSON_STRIDE
+    )
     pid = person_ids.to_numpy()
     people = pd.DataFrame(
         {
@@ -321,7 +492,9 @@ def _assemble(
     s_victim = victim_row[order]
     events = pd.DataFrame(
         {
-            "event_id": _ids("E", n_ev, EVENT_ID_WIDTH),
+            "event_id": _ids(
+                "E", n_ev, plan.id_width(EVENT_ID_WIDTH, EVENT_STRIDE), block * EVENT_STRIDE
+            ),
             "date": _dates(start, ev_t[order]),
             "perpetrator_id": pd.Series(pid[perp_row[order]], dtype="str"),
             "victim_id": _take_ids(pid, s_victim),
@@ -359,7 +532,7 @@ def _assemble(
 
     stats = _merge_stats(results)
     stats["people_keys"] = pkeys
-    stats["n_perpetrators"] = n_perp
+    stats["n_perpetrators"] = plan.n_perp
     stats["dyad_victim_row"] = row_of(stats.pop("dyad_victim"))
     incidents = _incidents_frame(results, pid, row_of, pkeys, start) if keep_incidents else None
     return World(
