@@ -24,6 +24,7 @@ from riskmodel.schema import age_band
 from riskmodel.synth._calibration import (
     BME,
     FREQUENT_ABUSE_PER_YEAR,
+    GROWTH_BANDS,
     NA_NO_BIAS,
     NA_NO_VICTIMS,
     NA_TOO_FEW,
@@ -113,6 +114,21 @@ def block_aggregates(world: World) -> dict[str, Any]:
     agg["n_programmes"] = len(world.programmes)
     agg["n_completed"] = int(world.programmes["completed"].sum())
     agg["da_by_year"] = _count_by(da_year)
+    # men among victims, year by year (the reports' trend)
+    agg["da_victims_male_by_year"] = _count_by(da_year[male[victim]])
+    # distinct perpetrators a year by age band at their first recorded DA event of the year, in
+    # the first and last three years (each perpetrator's events are in one block)
+    first_y, last_y = world.start_date.year, world.end_date.year
+    pairs = pd.DataFrame({"perp": perp, "year": da_year, "row": np.arange(len(perp))})
+    firsts = pairs.drop_duplicates(["perp", "year"]).to_numpy()
+    age = (da_days[firsts[:, 2]] - birth[firsts[:, 0]]) / 365.25
+    agg["growth_counts"] = {}
+    for lo, hi in GROWTH_BANDS:
+        band = (age >= lo) & (age < hi + 1)
+        agg["growth_counts"][(lo, hi)] = (
+            int((band & (firsts[:, 1] <= first_y + 2)).sum()),
+            int((band & (firsts[:, 1] >= last_y - 2)).sum()),
+        )
 
     perps = np.unique(perp)
     agg["da_perpetrators"] = len(perps)
@@ -188,7 +204,13 @@ def block_aggregates(world: World) -> dict[str, Any]:
 def merge_aggregates(parts: list[dict[str, Any]]) -> dict[str, Any]:
     """The aggregates of consecutive blocks as those of one world (arrays in block order)."""
     out: dict[str, Any] = {k: sum(p[k] for p in parts) for k in _COUNTERS}
-    for key in ("da_by_year", "bands_perpetrators", "bands_victims", "da_by_area"):
+    for key in (
+        "da_by_year",
+        "da_victims_male_by_year",
+        "bands_perpetrators",
+        "bands_victims",
+        "da_by_area",
+    ):
         merged: dict[Any, int] = {}
         for p in parts:
             for k, v in p[key].items():
@@ -200,6 +222,10 @@ def merge_aggregates(parts: list[dict[str, Any]]) -> dict[str, Any]:
             n0, s0 = out["first_by_year"].get(y, (0, 0))
             out["first_by_year"][y] = (n0 + n, s0 + s)
     out["full_years"] = sorted({y for p in parts for y in p["full_years"]})
+    out["growth_counts"] = {
+        band: tuple(sum(p["growth_counts"][band][i] for p in parts) for i in (0, 1))
+        for band in parts[0]["growth_counts"]
+    }
     out["harm_per_perpetrator"] = {
         fy: np.concatenate([p["harm_per_perpetrator"][fy] for p in parts])
         for fy in parts[0]["harm_per_perpetrator"]
@@ -269,8 +295,14 @@ class _Metrics:
         return (self.a["da_perpetrators_male"] / n if n else math.nan), n, ""
 
     def male_share_victims(self, t):
-        n = self.a["n_da"]
-        return self.a["da_victims_male"] / n, n, "share of recorded DA events (reports)"
+        if t.year is None:
+            n, male = self.a["n_da"], self.a["da_victims_male"]
+        else:  # a year's reports (a trend over time)
+            if na := self._year_na(t.year):
+                return None, None, na
+            n = self.a["da_by_year"].get(t.year, 0)
+            male = self.a["da_victims_male_by_year"].get(t.year, 0)
+        return male / n, n, "share of recorded DA events (reports)"
 
     def _band(self, key: str):
         bands = sorted(self.a[key])
@@ -287,7 +319,16 @@ class _Metrics:
         return self._band("bands_victims")
 
     def age_band_growth(self, t):
-        return None, None, ""
+        first, last = self.world.start_date.year, self.world.end_date.year
+        if last - first < 5:
+            return None, None, "na:" + NA_TOO_FEW
+        growth = {}
+        for (lo, hi), (early, late) in self.a["growth_counts"].items():
+            label = f"{lo}-{hi}" if hi < 200 else f"{lo}+"
+            growth[label] = late / early if early else math.inf
+        top = sorted(growth, key=lambda k: -growth[k])[:2]
+        note = ", ".join(f"{k}: x{v:.2f}" for k, v in growth.items())
+        return sorted(top), None, f"{first}-{first + 2} to {last - 2}-{last}: {note}"
 
     def same_sex_share(self, t):
         n = self.a["partner_events"]
