@@ -28,6 +28,7 @@ _WHERE = {
     "SplitConfig": "_config",
     "TrainConfig": "_config",
     "PreparedData": "_data",
+    "ensure_world": "_data",
     "prepare_data": "_data",
     "Trained": "_fit",
     "calibration_fit": "_report",
@@ -83,6 +84,7 @@ __all__ = [
     "load_bundle",
     "load_run",
     "make_split",
+    "ensure_world",
     "prepare_data",
     "promote",
     "random_split",
@@ -113,7 +115,7 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from riskmodel.models._compare import compare_runs
     from riskmodel.models._config import BaselineConfig, HeadConfig, SplitConfig, TrainConfig
-    from riskmodel.models._data import PreparedData, prepare_data
+    from riskmodel.models._data import PreparedData, ensure_world, prepare_data
     from riskmodel.models._fit import Trained, fit_and_evaluate
     from riskmodel.models._heads import HEAD_LABELS, HEAD_TRUTH
     from riskmodel.models._limits import headline as limits_headline

@@ -117,9 +117,13 @@ def features_key(experiment: ExperimentConfig, wkey: str) -> str:
 
 
 def ensure_world(
-    experiment: ExperimentConfig, *, progress: Progress | None = None
+    experiment: ExperimentConfig, *, progress: Progress | None = None, workers: int = 1
 ) -> tuple[Path, str]:
-    """The cached world folder for the experiment, generated when missing."""
+    """The cached world folder for the experiment, generated when missing.
+
+    ``workers`` processes generate its blocks side by side; the files are the same whatever the
+    number (the world's random streams and ids are fixed per block).
+    """
     say = progress or (lambda _msg: None)
     world_cfg, wkey = world_key(experiment)
     wdir = synthetic_data_dir() / f"{world_cfg.name}-{wkey}"
@@ -127,6 +131,16 @@ def ensure_world(
         say(f"generating the world {getattr(world_cfg, 'name', '')} (scale {experiment.scale})")
 
         def _build(tmp: Path) -> None:
+            if workers > 1:
+                synth.write_world_chunked(
+                    world_cfg,
+                    tmp,
+                    seed=experiment.world_seed,
+                    scale=experiment.scale,
+                    layout="single",
+                    workers=workers,
+                )
+                return
             world = synth.generate_world(
                 world_cfg,
                 seed=experiment.world_seed,

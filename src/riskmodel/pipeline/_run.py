@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,6 +17,7 @@ from riskmodel.fairness import audit_run
 from riskmodel.models import (
     CHAMPION,
     REGISTERED_NAMES,
+    ensure_world,
     load_run,
     prepare_data,
     promote,
@@ -84,23 +87,14 @@ def _train_companion(path: str) -> str:
     return train_experiment(path).run_id
 
 
-def _train_with_companion(
-    data: Any, experiment: Any, experiment_path: str | Path, comp_path: Path | None
-) -> tuple[Any, str | None]:
-    """Train the run here and, when there is one, its companion in a second process meanwhile.
-
-    The world exists by now (``prepare_data`` made it), so the companion only reuses it; it builds
-    its own feature table (it leaves inputs out). Neither run's figures depend on the other.
-    """
+def _companion_pool(comp_path: Path | None) -> Any:
+    """A one-process pool for the companion (a null context when there is none)."""
     if comp_path is None:
-        return train_table(data, experiment, experiment_file=experiment_path), None
+        return contextlib.nullcontext()
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn")) as pool:
-        pending = pool.submit(_train_companion, str(comp_path))
-        trained = train_table(data, experiment, experiment_file=experiment_path)
-        return trained, pending.result()
+    return ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn"))
 
 
 def run_pipeline(
@@ -127,11 +121,24 @@ def run_pipeline(
         return out
 
     experiment = load_experiment(experiment_path)
-    data = timed(STEPS[0], lambda: prepare_data(experiment))
     comp_path = companion_experiment(experiment_path)
-    trained, companion = timed(
-        STEPS[1], lambda: _train_with_companion(data, experiment, experiment_path, comp_path)
-    )
+    with _companion_pool(comp_path) as pool:
+
+        def world_and_features() -> tuple[Any, Any]:
+            # the world first (its blocks on every core), then the companion starts in its own
+            # process: it reuses this world and builds its own features while this run builds
+            # its features and trains. Neither run's figures depend on the other.
+            ensure_world(experiment, workers=os.cpu_count() or 1)
+            pending = pool.submit(_train_companion, str(comp_path)) if comp_path else None
+            return prepare_data(experiment), pending
+
+        data, pending = timed(STEPS[0], world_and_features)
+
+        def train_both() -> tuple[Any, str | None]:
+            trained = train_table(data, experiment, experiment_file=experiment_path)
+            return trained, (pending.result() if pending is not None else None)
+
+        trained, companion = timed(STEPS[1], train_both)
     run = load_run(trained.run_dir)
     timed(STEPS[2], lambda: promote(run))
     fairness_html, fairness_json = timed(STEPS[3], lambda: audit_run(run, companion=companion))
