@@ -86,7 +86,7 @@ def test_equalised_odds_is_fitted_at_the_places_not_thinned_from_far_above(
     assert abs(mit["fairlearn_selected_before_thinning"] - places) <= 0.05 * places + 5
     rows = {r["option"]: r for r in mit["options"]}
     eo, u = rows["equalized_odds_same_places"], rows["unconstrained"]
-    assert eo["places"] == places
+    assert eo["places"] == places == mit["fairlearn_places_filled"]
     # at the same places, not a random draw: it still finds reoffenders far above the base rate
     base = df.true_outcome.mean()
     assert eo["ppv"] > base + 0.5 * (u["ppv"] - base)

@@ -300,6 +300,7 @@ def compare_mitigations(
         pred = pred.copy()
         pred[add] = 1
     options["equalized_odds_same_places"] = pred
+    fl_filled = int(pred.sum())
 
     table = []
     for name, p in options.items():
@@ -314,6 +315,7 @@ def compare_mitigations(
         "score_auc": score_auc,
         "places": places,
         "fairlearn_selected_before_thinning": fl_selected,
+        "fairlearn_places_filled": fl_filled,
         "fairlearn_negative_weight": fl["negative_weight"],
         "fairlearn_fits": fl["fits"],
         "groups_reported": [labels[i] for i in np.flatnonzero(report) if labels[i] != MISSING_GROUP]
