@@ -368,19 +368,20 @@ def _truth_ece(f: _Frame, t: CalibrationTarget):
     return ece, len(p), note
 
 
-def _entry(f: _Frame, t: CalibrationTarget) -> dict[str, Any]:
-    scale = f.world.scale
-    target = t.target
-    tol = t.tolerance
-    if t.scales and isinstance(target, int | float):
-        target = target * scale
-        tol = None if tol is None else tol * scale
-    if len(f.da) == 0 and t.name != "history_years":
-        generated, n, extra = None, None, "na:" + NA_TOO_FEW
-    else:
-        with warnings.catch_warnings():  # an empty selection in a very small world gives NaN
-            warnings.simplefilter("ignore", RuntimeWarning)
-            generated, n, extra = _METRICS[t.name](f, t)
+def judge_entry(
+    t: CalibrationTarget,
+    target: Any,
+    tol: Any,
+    generated: Any,
+    n: int | None,
+    extra: str,
+    *,
+    truth_p: Callable[[], np.ndarray],
+) -> dict[str, Any]:
+    """One calibration entry from a metric's value: ok or not against the target by the target's
+    kind (``within`` widened to 3 standard errors of a share; ``truth_ece`` by the ECE's own
+    noise, from the truth's probabilities ``truth_p()``), or not applicable with the reason.
+    Shared by the single pass and the per-block aggregates, so both judge alike."""
     if isinstance(generated, float) and not math.isfinite(generated):
         generated, extra = None, "na:" + NA_TOO_FEW
     note_parts = [p for p in (t.note, extra) if p]
@@ -397,8 +398,7 @@ def _entry(f: _Frame, t: CalibrationTarget) -> dict[str, Any]:
             se = math.sqrt(max(generated * (1 - generated), 1e-12) / n)
             tol = max(tol, 3 * se)
         if t.name == "truth_ece":
-            p = f.world.truth.loc[f.world.truth["followup_complete"], "p_reoffend_12m"].to_numpy()
-            tol = max(tol or 0.0, 3 * _ece_noise(p))
+            tol = max(tol or 0.0, 3 * _ece_noise(truth_p()))
         ok = abs(float(generated) - float(target)) <= (tol or 0.0) + 1e-12
     elif t.kind == "at_least":
         ok = float(target) <= float(generated) <= float(target) + (tol or math.inf)
@@ -417,6 +417,31 @@ def _entry(f: _Frame, t: CalibrationTarget) -> dict[str, Any]:
         "source": t.source,
         "note": "; ".join(note_parts),
     }
+
+
+def _entry(f: _Frame, t: CalibrationTarget) -> dict[str, Any]:
+    scale = f.world.scale
+    target = t.target
+    tol = t.tolerance
+    if t.scales and isinstance(target, int | float):
+        target = target * scale
+        tol = None if tol is None else tol * scale
+    if len(f.da) == 0 and t.name != "history_years":
+        generated, n, extra = None, None, "na:" + NA_TOO_FEW
+    else:
+        with warnings.catch_warnings():  # an empty selection in a very small world gives NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            generated, n, extra = _METRICS[t.name](f, t)
+    truth = f.world.truth
+    return judge_entry(
+        t,
+        target,
+        tol,
+        generated,
+        n,
+        extra,
+        truth_p=lambda: truth.loc[truth["followup_complete"], "p_reoffend_12m"].to_numpy(),
+    )
 
 
 def _clean(v: Any) -> Any:

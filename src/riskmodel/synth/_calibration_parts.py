@@ -31,8 +31,8 @@ from riskmodel.synth._calibration import (
     NA_YEAR,
     VIOLENT,
     WEST_KENT,
-    _clean,
     _ece_noise,
+    judge_entry,
 )
 from riskmodel.synth._config import CalibrationTarget, WorldConfig
 from riskmodel.synth._world import SUMMED_STATS, World
@@ -453,41 +453,7 @@ def _entry(m: _Metrics, t: CalibrationTarget, config: WorldConfig, scale: float)
         generated, n, extra = None, None, "na:" + NA_TOO_FEW
     else:
         generated, n, extra = fn(t)
-    if isinstance(generated, float) and not math.isfinite(generated):
-        generated, extra = None, "na:" + NA_TOO_FEW
-    note_parts = [p for p in (t.note, extra) if p]
-    ok: bool | None
-    if extra.startswith("na:"):
-        note_parts = [extra[3:]]
-        ok = None
-    elif t.kind == "not_applicable" or generated is None:
-        ok = None
-        if not note_parts:
-            note_parts = ["not applicable"]
-    elif t.kind == "within":
-        if n and isinstance(generated, float) and tol is not None and t.name != "truth_ece":
-            se = math.sqrt(max(generated * (1 - generated), 1e-12) / n)
-            tol = max(tol, 3 * se)
-        if t.name == "truth_ece":
-            tol = max(tol or 0.0, 3 * _ece_noise(m.a["full_p"]))
-        ok = abs(float(generated) - float(target)) <= (tol or 0.0) + 1e-12
-    elif t.kind == "at_least":
-        ok = float(target) <= float(generated) <= float(target) + (tol or math.inf)
-    elif t.kind == "below":
-        ok = float(generated) < float(target)
-    elif t.kind == "same_set":
-        ok = sorted(generated) == sorted(target)
-    else:  # equal
-        ok = generated == target
-    return {
-        "name": t.name,
-        "target": _clean(target),
-        "generated": _clean(generated),
-        "tolerance": _clean(tol),
-        "ok": ok,
-        "source": t.source,
-        "note": "; ".join(note_parts),
-    }
+    return judge_entry(t, target, tol, generated, n, extra, truth_p=lambda: m.a["full_p"])
 
 
 def report_inputs(agg: dict[str, Any], config: WorldConfig) -> dict[str, Any]:
