@@ -104,17 +104,32 @@ def make_world(n: int, out: Path, seed: int = 0) -> dict[str, int]:
 
 def make_bundle(world: Path, out: Path, *, sample: int = 30_000, seed: int = 0) -> dict:
     """A representative bundle trained on the scoring features of a sample of the world."""
+    people = pd.read_parquet(world / "people.parquet").head(sample)
+    events = pd.read_parquet(world / "events.parquet")
+    events = events.loc[events["perpetrator_id"].isin(people["person_id"])]
+    events = events.loc[events["victim_id"].isin(people["person_id"]) | ~events["is_da"]]
+    return make_bundle_from(people, events, None, out, as_of=AS_OF, seed=seed)
+
+
+def make_bundle_from(
+    people: pd.DataFrame,
+    events: pd.DataFrame,
+    programmes: pd.DataFrame | None,
+    out: Path,
+    *,
+    as_of: dt.date,
+    seed: int = 0,
+) -> dict:
+    """A bundle (both heads, the training stage's default parameters, ``TREES`` trees) trained
+    on the scoring features of these tables as of ``as_of``, with labels drawn from a random
+    linear score: the sizes and the work per row are a trained run's; the skill is not."""
     import lightgbm as lgb
 
     from riskmodel.features import build_scoring_features
     from riskmodel.features._config import FeatureConfig
     from riskmodel.models import Calibrator, ModelBundle
 
-    people = pd.read_parquet(world / "people.parquet").head(sample)
-    events = pd.read_parquet(world / "events.parquet")
-    events = events.loc[events["perpetrator_id"].isin(people["person_id"])]
-    events = events.loc[events["victim_id"].isin(people["person_id"]) | ~events["is_da"]]
-    table = build_scoring_features(people, events, None, as_of=AS_OF, config=FeatureConfig())
+    table = build_scoring_features(people, events, programmes, as_of=as_of, config=FeatureConfig())
     frame, spec = table.frame, table.spec
     cats = list(spec.get("categorical_features", []))
     bundle = ModelBundle(

@@ -149,3 +149,36 @@ def test_mitigation_attribute_is_where_error_rates_differ_most(make_population):
     wrong = cfg.model_copy(update={"mitigation_attribute": "religion"})
     with pytest.raises(ValueError, match="'religion' is not one of the audited attributes"):
         audit_frame(df, config=wrong, **args)
+
+
+def test_proxy_check_does_not_depend_on_the_number_of_threads(monkeypatch):
+    """The fits run on a thread per core; every random draw is made before them, so one thread
+    and four give the same figures (a draw made inside a fit would make them differ)."""
+    from riskmodel.fairness import _proxy
+
+    gen = np.random.default_rng(1)
+    n = 1500
+    df = pd.DataFrame(
+        {
+            "ethnicity": gen.choice(["x", "y", "z", "w"], size=n),
+            "sex": gen.choice(["f", "m"], size=n),
+            "a": gen.normal(size=n),
+            "b": gen.poisson(2, n),
+        }
+    )
+    df["a"] += (df["ethnicity"] == "x") * 1.5
+    kw = dict(
+        attributes=["ethnicity", "sex"],
+        features=["a", "b"],
+        threshold=0.6,
+        sample_n=1200,
+        top_n=2,
+        seed=7,
+    )
+    runs = []
+    for cpus in (1, 4):
+        monkeypatch.setattr(_proxy.os, "cpu_count", lambda c=cpus: c)
+        runs.append(_proxy.proxy_check(df, **kw))
+    assert runs[0] == runs[1]
+    assert list(runs[0]["attributes"]) == ["ethnicity", "sex"]
+    assert runs[0]["attributes"]["ethnicity"]["flagged"]

@@ -5,6 +5,7 @@
 - :func:`explain_run`: ``explain.html/.json`` plus the model card, transparency record and
   datasheet of a trained run, logged to MLflow
 - :func:`write_model_card`: the model card (HTML, Markdown), transparency record and datasheet
+- :func:`write_run_card`: the same, logged to the run's MLflow run (after the fairness audit)
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ _WHERE = {
     "reason_codes": "_reasons",
     "EXPLAIN_JSON_KEYS": "_report",
     "explain_run": "_report",
+    "write_run_card": "_report",
     "ERR_NO_RUN": "_run",
 }
 
@@ -51,6 +53,7 @@ __all__ = [
     "global_importance",
     "reason_codes",
     "write_model_card",
+    "write_run_card",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -64,7 +67,7 @@ if TYPE_CHECKING:  # pragma: no cover
         global_importance,
     )
     from riskmodel.explain._reasons import ERR_HEAD, ERR_K, ERR_TEMPLATE, NOT_RECORDED, reason_codes
-    from riskmodel.explain._report import EXPLAIN_JSON_KEYS, explain_run
+    from riskmodel.explain._report import EXPLAIN_JSON_KEYS, explain_run, write_run_card
     from riskmodel.explain._run import ERR_NO_RUN
 
 __getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())

@@ -188,13 +188,16 @@ def explain_run(
     *,
     sample: int = 2000,
     step: Callable[[str], None] | None = None,
+    model_card: bool = True,
 ) -> dict[str, Path]:
     """Explain a trained run and write its published documents into the run directory.
 
     Writes ``explain.html``, ``explain.json``, ``model_card.html``, ``model_card.md``,
     ``transparency_record.md`` and ``datasheet.md``, logs them to the run's MLflow run, and
     returns ``{what: path}``. ``sample`` caps the rows SHAP is computed on; ``step`` is told the
-    name of each stage as it starts (for progress display).
+    name of each stage as it starts (for progress display). ``model_card=False`` leaves the card
+    and its siblings to :func:`write_run_card` (the pipeline explains while the fairness audit
+    runs, and the card quotes the audit, so it is written after both).
     """
     say = step or (lambda _m: None)
     say("loading the run")
@@ -261,12 +264,27 @@ def explain_run(
         version=__version__,
         n_rows=len(frame),
     )
-    say("writing the model card, transparency record and datasheet")
-    out = {"explanation report": html, "explanation data": js, **write_model_card(view)}
+    out = {"explanation report": html, "explanation data": js}
+    if model_card:
+        say("writing the model card, transparency record and datasheet")
+        out.update(write_model_card(view))
     say("logging to MLflow")
+    _log(view, out)
+    return out
+
+
+def write_run_card(run: str | Path | RunView) -> dict[str, Path]:
+    """The model card, transparency record and datasheet of a run, written and logged to its
+    MLflow run beside the explanation (call after ``audit_run``: the card quotes the audit)."""
+    view = load_run_view(run)
+    out = write_model_card(view)
+    _log(view, out)
+    return out
+
+
+def _log(view: RunView, paths: dict[str, Path]) -> None:
     log_run_artifacts(
         str(view.info.get("mlflow_run_id") or view.run_id),
-        list(out.values()),
+        list(paths.values()),
         artifact_path="explain",
     )
-    return out

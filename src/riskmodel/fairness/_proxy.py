@@ -10,6 +10,9 @@ of the classifier's total split gain).
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pandas as pd
 
@@ -65,6 +68,9 @@ def proxy_check(
     sample = df.iloc[take]
     X = prepare_features(sample, features)
     out: dict[str, dict] = {}
+    # every random draw is made here, in attribute order; the fits then run on a thread per
+    # core (LightGBM releases the GIL), so no figure depends on the number of threads
+    jobs: list[tuple[str, dict]] = []
     for attr in attributes:
         known = sample[attr].notna().to_numpy()
         grouping = encode_groups(sample.loc[known, attr], name=attr)
@@ -75,7 +81,6 @@ def proxy_check(
         keep = keep_cls[y]
         dropped = [grouping.labels[i] for i in np.flatnonzero(~keep_cls)]
         y = y[keep]
-        Xa = X.loc[known].iloc[keep]
         classes = np.unique(y)
         if len(classes) < 2:
             out[attr] = {
@@ -88,31 +93,60 @@ def proxy_check(
             continue
         y = np.searchsorted(classes, y)
         folds = StratifiedKFold(N_FOLDS, shuffle=True, random_state=int(gen.integers(2**31 - 1)))
-        oof = np.zeros((len(y), len(classes)))
-        seed_lgb = int(gen.integers(2**31 - 1))
-        for tr, te in folds.split(np.zeros(len(y)), y):
-            clf = lgb.LGBMClassifier(**_LGB_PARAMS, random_state=seed_lgb)
-            clf.fit(Xa.iloc[tr], y[tr])
-            oof[te] = clf.predict_proba(Xa.iloc[te])
-        if len(classes) == 2:
+        jobs.append(
+            (
+                attr,
+                {
+                    "X": X.loc[known].iloc[keep],
+                    "y": y,
+                    "folds": list(folds.split(np.zeros(len(y)), y)),
+                    "seed": int(gen.integers(2**31 - 1)),
+                    "groups": [grouping.labels[c] for c in classes],
+                    "dropped": dropped,
+                },
+            )
+        )
+
+    def fit(job: dict, fold: tuple[np.ndarray, np.ndarray] | None) -> tuple:
+        params = {**_LGB_PARAMS, "random_state": job["seed"]}
+        if fold is None:  # the whole sample, for the features that carry the attribute
+            clf = lgb.LGBMClassifier(**params, importance_type="gain")
+            clf.fit(job["X"], job["y"])
+            return np.asarray(clf.booster_.feature_importance("gain"), dtype=float)
+        tr, te = fold
+        clf = lgb.LGBMClassifier(**params)
+        clf.fit(job["X"].iloc[tr], job["y"][tr])
+        return te, clf.predict_proba(job["X"].iloc[te])
+
+    tasks = [(i, f) for i, (_, job) in enumerate(jobs) for f in [*job["folds"], None]]
+    with ThreadPoolExecutor(max_workers=max(1, min(os.cpu_count() or 1, len(tasks)))) as pool:
+        results = list(pool.map(lambda t: fit(jobs[t[0]][1], t[1]), tasks))
+    by_job: dict[int, list] = {}
+    for (i, _), r in zip(tasks, results, strict=True):
+        by_job.setdefault(i, []).append(r)
+    for i, (attr, job) in enumerate(jobs):
+        *fold_out, gain = by_job[i]
+        y = job["y"]
+        oof = np.zeros((len(y), len(job["groups"])))
+        for te, proba in fold_out:
+            oof[te] = proba
+        if len(job["groups"]) == 2:
             auc = float(roc_auc_score(y, oof[:, 1]))
         else:
             auc = float(roc_auc_score(y, oof, multi_class="ovr", average="macro"))
-        full = lgb.LGBMClassifier(**_LGB_PARAMS, random_state=seed_lgb, importance_type="gain")
-        full.fit(Xa, y)
-        gain = np.asarray(full.booster_.feature_importance("gain"), dtype=float)
         share = gain / gain.sum() if gain.sum() > 0 else gain
         top = np.argsort(-share, kind="stable")[:top_n]
         out[attr] = {
             "auc": auc,
             "flagged": bool(auc > threshold),
             "n": int(len(y)),
-            "groups": [grouping.labels[c] for c in classes],
-            "groups_left_out": dropped,
+            "groups": job["groups"],
+            "groups_left_out": job["dropped"],
             "top_features": [
                 {"feature": features[j], "gain_share": float(share[j])} for j in top if share[j] > 0
             ],
         }
+    out = {a: out[a] for a in attributes}
     return {
         "threshold": threshold,
         "method": (

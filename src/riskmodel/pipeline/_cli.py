@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import typer
@@ -61,5 +62,7 @@ def register(app: typer.Typer) -> None:
         for k, v in result.headline.items():
             figures.add_row(k, f"{v:.3f}" if isinstance(v, float) else str(v))
         console.print(figures)
-        timing = ", ".join(f"{k.split(' (')[0]} {v:.0f}s" for k, v in result.seconds.items())
+        timing = ", ".join(
+            f"{re.split(r'[;(]', k)[0].strip()} {v:.0f}s" for k, v in result.seconds.items()
+        )
         console.print(f"[dim]time per step: {timing}[/]")

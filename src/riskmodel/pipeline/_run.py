@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
 from collections.abc import Callable
@@ -12,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from riskmodel.experiment import load_experiment
-from riskmodel.explain import explain_run
+from riskmodel.explain import explain_run, write_run_card
 from riskmodel.fairness import audit_run
 from riskmodel.models import (
     CHAMPION,
@@ -34,10 +33,15 @@ STEPS = (
     "train (both heads, baselines, MLflow); the companion without the sensitive inputs "
     "(age, health flags) trains beside it in a second process",
     "promote the run to champion",
-    "fairness audit",
-    "explanations and model card",
-    "score the latest cohort into an eligibility list",
+    "fairness audit; the explanations and the eligibility list are made beside it in a second "
+    "process",
+    "model card, transparency record and datasheet (they quote the audit)",
     "index of the run's reports and the panel pack (PDF)",
+)
+#: what the second process does while the audit runs (timed there, reported with the steps)
+SIDE_STEPS = (
+    "beside the audit: explanations",
+    "beside the audit: score the latest cohort into an eligibility list",
 )
 STEPS_COUNT = len(STEPS)
 
@@ -87,14 +91,55 @@ def _train_companion(path: str) -> str:
     return train_experiment(path).run_id
 
 
-def _companion_pool(comp_path: Path | None) -> Any:
-    """A one-process pool for the companion (a null context when there is none)."""
-    if comp_path is None:
-        return contextlib.nullcontext()
+def _second_process() -> Any:
+    """One spawned worker process: it trains the companion beside this run's training, then
+    explains the run and scores the eligibility list beside the fairness audit. A process, not a
+    thread: each of these holds the GIL for much of its work, and pyplot is not thread-safe."""
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
     return ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn"))
+
+
+@dataclass(frozen=True)
+class _SideJob:
+    """What the second process needs to explain and score a run (plain values: it is pickled)."""
+
+    run_dir: str
+    sample: int
+    eligibility_dir: str | None
+    as_of: date | None
+    user: str | None
+
+
+def _explain_and_score(job: _SideJob) -> dict[str, Any]:
+    """Explain the run (without the card, which waits for the audit) and score its world's
+    latest cohort; paths, the list's counts and each part's seconds."""
+    run = load_run(Path(job.run_dir))
+    seconds: dict[str, float] = {}
+    t0 = time.perf_counter()
+    explained = explain_run(run, sample=job.sample, model_card=False)
+    seconds[SIDE_STEPS[0]] = round(time.perf_counter() - t0, 1)
+    counts = None
+    if job.eligibility_dir is not None and run.world_dir is not None:
+        t0 = time.perf_counter()
+        scored = score_cohort(
+            model=f"models:/{REGISTERED_NAMES['reoffend']}@{CHAMPION}",
+            cohort=run.world_dir,
+            purpose=PERMITTED_PURPOSE,
+            capacity=run.experiment.eligibility.capacity,
+            out_dir=job.eligibility_dir,
+            as_of=job.as_of,
+            rule=run.experiment.eligibility,
+            user=job.user,
+        )
+        counts = getattr(scored, "counts", None)
+        seconds[SIDE_STEPS[1]] = round(time.perf_counter() - t0, 1)
+    return {
+        "explained": {k: str(v) for k, v in explained.items()},
+        "counts": counts,
+        "seconds": seconds,
+    }
 
 
 def run_pipeline(
@@ -122,12 +167,12 @@ def run_pipeline(
 
     experiment = load_experiment(experiment_path)
     comp_path = companion_experiment(experiment_path)
-    with _companion_pool(comp_path) as pool:
+    with _second_process() as pool:
 
         def world_and_features() -> tuple[Any, Any]:
-            # the world first (its blocks on every core), then the companion starts in its own
-            # process: it reuses this world and builds its own features while this run builds
-            # its features and trains. Neither run's figures depend on the other.
+            # the world first (its blocks on every core), then the companion starts in the
+            # second process: it reuses this world and builds its own features while this run
+            # builds its features and trains. Neither run's figures depend on the other.
             ensure_world(experiment, workers=os.cpu_count() or 1)
             pending = pool.submit(_train_companion, str(comp_path)) if comp_path else None
             return prepare_data(experiment), pending
@@ -139,46 +184,52 @@ def run_pipeline(
             return trained, (pending.result() if pending is not None else None)
 
         trained, companion = timed(STEPS[1], train_both)
-    run = load_run(trained.run_dir)
-    timed(STEPS[2], lambda: promote(run))
-    fairness_html, fairness_json = timed(STEPS[3], lambda: audit_run(run, companion=companion))
-    explained = timed(STEPS[4], lambda: explain_run(run, sample=run.experiment.explain.sample))
+        run = load_run(trained.run_dir)
+        timed(STEPS[2], lambda: promote(run))
+
+        eligibility_dir = as_of = None
+        if run.world_dir is not None:
+            as_of = _latest_scoring_date(run.world_dir)
+            eligibility_dir = (
+                (out_root or reports_dir()) / "eligibility" / f"{run.id}_{as_of.isoformat()}"
+            )
+        # the explanations and the list only read the trained, promoted run: they are made in
+        # the second process while this one audits (the audit is the longest step)
+        side = pool.submit(
+            _explain_and_score,
+            _SideJob(
+                run_dir=str(run.dir),
+                sample=run.experiment.explain.sample,
+                eligibility_dir=None if eligibility_dir is None else str(eligibility_dir),
+                as_of=as_of,
+                user=user,
+            ),
+        )
+
+        def audit_beside() -> tuple[Any, dict[str, Any]]:
+            audited = audit_run(run, companion=companion)
+            return audited, side.result()
+
+        (fairness_html, _), made = timed(STEPS[3], audit_beside)
+    timings.update(made["seconds"])
+    card = timed(STEPS[4], lambda: write_run_card(run))
 
     outputs: dict[str, Path] = {
         "training report": run.dir / "report.html",
         "metrics": run.dir / "metrics.json",
         "fairness report": Path(fairness_html),
-        **{k: Path(v) for k, v in explained.items()},
+        **{k: Path(v) for k, v in made["explained"].items()},
+        **card,
     }
-    eligibility_dir = None
-    headline_counts = None
-    if run.world_dir is not None:
-        world_dir = run.world_dir
-        as_of = _latest_scoring_date(world_dir)
-        eligibility_dir = (
-            (out_root or reports_dir()) / "eligibility" / f"{run.id}_{as_of.isoformat()}"
-        )
-        scored = timed(
-            STEPS[5],
-            lambda: score_cohort(
-                model=f"models:/{REGISTERED_NAMES['reoffend']}@{CHAMPION}",
-                cohort=world_dir,
-                purpose=PERMITTED_PURPOSE,
-                capacity=run.experiment.eligibility.capacity,
-                out_dir=eligibility_dir,
-                as_of=as_of,
-                rule=run.experiment.eligibility,
-                user=user,
-            ),
-        )
+    headline_counts = made["counts"]
+    if eligibility_dir is not None:
         outputs["eligibility list"] = eligibility_dir / "eligibility_list.csv"
         outputs["eligibility summary"] = eligibility_dir / "summary.html"
-        headline_counts = getattr(scored, "counts", None)
 
     from riskmodel.pipeline._pack import write_run_index
 
     front = timed(
-        STEPS[6],
+        STEPS[5],
         lambda: write_run_index(
             run.dir,
             summary_html=outputs.get("eligibility summary"),
