@@ -60,6 +60,35 @@ def test_cohort_drift_warns_in_plain_words_only_when_a_input_moved():
     assert "may no longer fit" in out["warning"] and "age_at_index" in out["warning"]
 
 
+def test_cohort_drift_names_inputs_in_the_feature_dictionarys_words():
+    """The coordinator's table and warning read the inputs' descriptions, not column names (a
+    closing parenthesis is left out, capitals such as 'DA' kept)."""
+    from riskmodel.refresh import feature_words
+
+    spec = {
+        "dictionary": {
+            "days_since_first_da": {
+                "description": "days since the first recorded DA incident (0 if this is the first)"
+            },
+            "n_da_all": {"description": "number of recorded DA incidents"},
+        }
+    }
+    words = feature_words(spec)
+    assert words == {
+        "days_since_first_da": "Days since the first recorded DA incident",
+        "n_da_all": "Number of recorded DA incidents",
+    }
+    r = np.random.default_rng(1)
+    ref = pd.DataFrame(
+        {"days_since_first_da": r.gamma(2, 200, 3000), "n_da_all": r.poisson(2, 3000)}
+    )
+    cur = ref.sample(800, random_state=1).assign(days_since_first_da=lambda d: d.iloc[:, 0] * 4)
+    out = cohort_drift(ref, cur, features=list(ref), labels=words)
+    assert [r["label"] for r in out["inputs"]][:1] == ["Days since the first recorded DA incident"]
+    assert "days since the first recorded DA incident" in out["warning"]
+    assert "days_since_first_da" not in out["warning"]
+
+
 def test_person_bootstrap_keeps_a_persons_rows_together():
     person = np.array(["a", "a", "a", "b", "c", "c"])
     w = person_weights(person, n_boot=200, seed=1, stream="test")

@@ -24,6 +24,7 @@ _WHERE = {
     "bin_reference": "_drift",
     "cohort_drift": "_drift",
     "drift_table": "_drift",
+    "feature_words": "_drift",
     "psi": "_drift",
     "Gate": "_gates",
     "SENSITIVE_BY_DESIGN": "_gates",
@@ -52,6 +53,7 @@ __all__ = [
     "cohort_drift",
     "current_aliases",
     "drift_table",
+    "feature_words",
     "known_at",
     "paired_auc_gain",
     "psi",
@@ -65,7 +67,13 @@ __all__ = [
 if TYPE_CHECKING:  # pragma: no cover
     from riskmodel.refresh._backtest import backtest_summary, run_backtest, write_backtest_report
     from riskmodel.refresh._config import RefreshConfig
-    from riskmodel.refresh._drift import bin_reference, cohort_drift, drift_table, psi
+    from riskmodel.refresh._drift import (
+        bin_reference,
+        cohort_drift,
+        drift_table,
+        feature_words,
+        psi,
+    )
     from riskmodel.refresh._gates import (
         SENSITIVE_BY_DESIGN,
         Gate,

@@ -9,6 +9,7 @@ shift.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -103,6 +104,19 @@ def _describe(reference: pd.Series, current: pd.Series) -> str:
     return f"share '{top}' {r.get(top, 0.0):.1%} -> {c.get(top, 0.0):.1%}"
 
 
+def feature_words(feature_spec: dict[str, Any] | None) -> dict[str, str]:
+    """``feature -> its description`` from a feature table's dictionary, without a closing
+    parenthesis (the tables and the warning sentence name inputs the way people read them)."""
+    dictionary = (feature_spec or {}).get("dictionary") or {}
+    out = {}
+    for name, entry in dictionary.items():
+        words = entry.get("description") if isinstance(entry, dict) else entry
+        if words:
+            words = re.sub(r"\s*\([^()]*\)\s*$", "", str(words)).strip()
+            out[name] = words[:1].upper() + words[1:]
+    return out
+
+
 def drift_table(
     reference: pd.DataFrame,
     current: pd.DataFrame,
@@ -147,6 +161,7 @@ def cohort_drift(
     threshold: float = 0.25,
     bins: int = 10,
     top: int = 5,
+    labels: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """What scoring puts in ``summary.json``: does the cohort still look like the model's
     training data? PSI of each input and of the score; ``warning`` is a plain sentence when any
@@ -157,6 +172,7 @@ def cohort_drift(
         [f for f in features if f in cohort.columns],
         bins=bins,
         threshold=threshold,
+        labels=labels,
     )
     score_psi = None
     if reference_score is not None and cohort_score is not None:
@@ -164,7 +180,8 @@ def cohort_drift(
     moved = [r for r in table if r["psi"] >= threshold]
     warning = None
     if moved or (score_psi is not None and score_psi >= threshold):
-        names = ", ".join(r["label"] for r in moved[:top]) or "the score"
+        names = "; ".join(r["label"][:1].lower() + r["label"][1:] for r in moved[:top])
+        names = names or "the score"
         warning = (
             "The people being scored differ from the people the model was trained on "
             f"(population stability index at or above {threshold:g}: {names}). The model may no "
@@ -180,4 +197,12 @@ def cohort_drift(
     }
 
 
-__all__ = ["bin_codes", "bin_reference", "cohort_drift", "drift_table", "level", "psi"]
+__all__ = [
+    "bin_codes",
+    "bin_reference",
+    "cohort_drift",
+    "drift_table",
+    "feature_words",
+    "level",
+    "psi",
+]

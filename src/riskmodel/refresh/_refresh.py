@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from riskmodel.refresh._config import RefreshConfig
-from riskmodel.refresh._drift import drift_table, psi
+from riskmodel.refresh._drift import drift_table, feature_words, psi
 from riskmodel.refresh._gates import (
     Gate,
     calibration_gate,
@@ -460,11 +460,7 @@ def _evaluate(
     say("drift: population stability index against the champion's training data")
     reference = _reference_rows(champion, known)
     features = list(challenger.bundle.feature_names)
-    dictionary = (challenger.feature_spec or {}).get("dictionary") or {}
-    labels = {
-        k: (v.get("description", k) if isinstance(v, dict) else str(v))
-        for k, v in dictionary.items()
-    }
+    labels = feature_words(challenger.feature_spec)
     drift_inputs: list[dict[str, Any]] = []
     score_psi = None
     if reference is not None:

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from riskmodel.refresh._config import RefreshConfig
-from riskmodel.refresh._drift import cohort_drift
+from riskmodel.refresh._drift import cohort_drift, feature_words
 
 REFERENCE_MAX_ROWS = 50_000  # a deterministic sample of the training rows is plenty for PSI
 #: inputs counting the last weeks before the assessment: a cohort scored on a date differs from
@@ -91,6 +91,7 @@ def scoring_drift(
         cohort_score=np.asarray(cohort_score),
         threshold=cfg.max_input_psi,
         bins=cfg.psi_bins,
+        labels=feature_words(bundle.feature_spec),
     )
     return {"available": True, "reference_rows": len(reference), "note": NOTE_SHORT, **out}
 
