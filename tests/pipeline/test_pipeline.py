@@ -74,6 +74,14 @@ def test_every_output_is_written_where_the_readme_says(piped):
     from riskmodel.pipeline import STEPS
 
     assert piped["steps"] == list(STEPS)
+    # the explanations and the list were made in the second process, beside the audit: both are
+    # timed there, and the audit's step lasted at least as long as either (it waited for them)
+    from riskmodel.pipeline._run import SIDE_STEPS
+
+    sec = result.seconds
+    assert set(sec) == set(STEPS) | set(SIDE_STEPS)
+    assert sec[STEPS[3]] + 0.2 >= max(sec[s] for s in SIDE_STEPS)
+    assert result.detail_seconds["world"] + result.detail_seconds["features"] <= sec[STEPS[0]] + 0.2
     fairness = json.loads((run_dir / "fairness.json").read_text())
     assert fairness["sensitive_inputs"]["comparison"]["available"] is False
     # the world was scored partition by partition: the drift check still compares the inputs

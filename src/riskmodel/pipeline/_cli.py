@@ -66,3 +66,6 @@ def register(app: typer.Typer) -> None:
             f"{re.split(r'[;(]', k)[0].strip()} {v:.0f}s" for k, v in result.seconds.items()
         )
         console.print(f"[dim]time per step: {timing}[/]")
+        inside = ", ".join(f"{k} {v:.0f}s" for k, v in result.detail_seconds.items())
+        if inside:
+            console.print(f"[dim]inside the steps: {inside}[/]")

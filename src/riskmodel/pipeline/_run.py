@@ -76,6 +76,9 @@ class PipelineResult:
     outputs: dict[str, Path] = field(default_factory=dict)
     headline: dict[str, Any] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    #: inside the steps: where their time went (world vs features, training vs waiting for the
+    #: companion), for whoever tunes the run
+    detail_seconds: dict[str, float] = field(default_factory=dict)
 
 
 def _latest_scoring_date(world_dir: Path) -> date:
@@ -157,6 +160,12 @@ def run_pipeline(
     """
     say = step or (lambda _msg: None)
     timings: dict[str, float] = {}
+    detail: dict[str, float] = {}
+
+    def lap(name: str, t0: float) -> float:
+        now = time.perf_counter()
+        detail[name] = round(now - t0, 1)
+        return now
 
     def timed(name: str, fn: Callable[[], Any]) -> Any:
         say(name)
@@ -173,15 +182,23 @@ def run_pipeline(
             # the world first (its blocks on every core), then the companion starts in the
             # second process: it reuses this world and builds its own features while this run
             # builds its features and trains. Neither run's figures depend on the other.
+            t0 = time.perf_counter()
             ensure_world(experiment, workers=os.cpu_count() or 1)
+            t0 = lap("world", t0)
             pending = pool.submit(_train_companion, str(comp_path)) if comp_path else None
-            return prepare_data(experiment), pending
+            prepared = prepare_data(experiment)
+            lap("features", t0)
+            return prepared, pending
 
         data, pending = timed(STEPS[0], world_and_features)
 
         def train_both() -> tuple[Any, str | None]:
+            t0 = time.perf_counter()
             trained = train_table(data, experiment, experiment_file=experiment_path)
-            return trained, (pending.result() if pending is not None else None)
+            t0 = lap("training", t0)
+            comp = pending.result() if pending is not None else None
+            lap("then waiting for the companion", t0)
+            return trained, comp
 
         trained, companion = timed(STEPS[1], train_both)
         run = load_run(trained.run_dir)
@@ -207,8 +224,12 @@ def run_pipeline(
         )
 
         def audit_beside() -> tuple[Any, dict[str, Any]]:
+            t0 = time.perf_counter()
             audited = audit_run(run, companion=companion)
-            return audited, side.result()
+            t0 = lap("fairness audit", t0)
+            made = side.result()
+            lap("then waiting for the explanations and the list", t0)
+            return audited, made
 
         (fairness_html, _), made = timed(STEPS[3], audit_beside)
     timings.update(made["seconds"])
@@ -246,4 +267,4 @@ def run_pipeline(
         headline["eligibility.counts"] = headline_counts
     if front.warnings:  # e.g. no Chromium: the PDF was skipped, said here rather than hidden
         headline["warnings"] = " ".join(front.warnings)
-    return PipelineResult(run.id, run.dir, eligibility_dir, outputs, headline, timings)
+    return PipelineResult(run.id, run.dir, eligibility_dir, outputs, headline, timings, detail)
