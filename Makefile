@@ -18,8 +18,12 @@ help: ## list the targets
 $(STAMP): requirements.lock pyproject.toml
 	@echo ">> creating $(VENV) with $(PYTHON) and installing the locked dependency set"
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), f"riskmodel needs Python 3.11, found {sys.version.split()[0]}"'
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	@# no pip inside the venv (uv installs everything); the machine's pip puts uv there, or,
+	@# if that pip is older than 22.3 (no --python), the venv's own pip does
+	$(PYTHON) -m venv --without-pip $(VENV)
+	$(PYTHON) -m pip --python $(BIN)/python install --quiet --disable-pip-version-check uv==$(UV_VERSION) \
+	  || { $(BIN)/python -m ensurepip --upgrade >/dev/null \
+	       && $(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION); }
 	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $@

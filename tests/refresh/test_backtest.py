@@ -33,7 +33,11 @@ def test_changing_world_frozen_falls_behind_and_gated_refresh_recovers(tmp_path)
     payload = json.loads(js.read_text())
     assert {p["policy"] for p in payload["periods"]} == {"frozen", "gated", "ungated"}
     assert "better" in payload["summary"][0]
-    assert html.read_text().count("<img") == 4
+    assert html.read_text().count("<img") == 5  # AUC, slope, recorded/predicted, harm, ratio
+    assert any(
+        s.startswith("Recorded reoffending over what the model predicted")
+        for s in payload["summary"]
+    )
 
 
 def test_world_without_trends_frozen_and_refreshed_are_equivalent():

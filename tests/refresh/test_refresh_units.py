@@ -209,3 +209,36 @@ def test_known_at_keeps_only_complete_outcomes_and_the_contract_names_rows():
     assert "outcome not yet complete" in " ".join(
         check_training_table(frame, spec, dt.date(2021, 1, 1))
     )
+
+
+def _period(n_people: int, q: np.ndarray, seed: int) -> pd.DataFrame:
+    r = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "person_id": np.arange(n_people).astype(str),
+            "reoffend_12m": r.random(n_people) < q,
+            "sex": r.choice(["female", "male"], n_people),
+            "ethnicity": r.choice(["a", "b"], n_people),
+        }
+    )
+
+
+def test_backtest_reads_calibration_in_the_large_from_recorded_over_predicted():
+    """A model whose probabilities are the truth divided by 1.25 (what improved recording does
+    to a frozen model) reads about 1.25 with an interval above 1; the truth itself reads about 1
+    with an interval holding 1. The intercept moves the same way."""
+    from riskmodel.refresh._backtest import _o_e_words, period_metrics
+
+    r = np.random.default_rng(3)
+    q = r.uniform(0.05, 0.6, 6000)
+    rows = _period(6000, q, seed=4)
+    under = period_metrics(rows, q / 1.25, n_boot=100, ci_level=0.95, seed=1)
+    right = period_metrics(rows, q, n_boot=100, ci_level=0.95, seed=1)
+    assert under["observed_to_expected"] == pytest.approx(1.25, abs=0.06)
+    assert under["observed_to_expected_ci"][0] > 1.1
+    lo, hi = right["observed_to_expected_ci"]
+    assert lo < 1 < hi
+    assert under["calibration_intercept"] > right["calibration_intercept"] + 0.15
+    assert "more reoffending recorded than predicted" in _o_e_words(under)
+    assert "no clear difference" in _o_e_words(right)
+    assert under["observed_rate"] == pytest.approx(rows["reoffend_12m"].mean())

@@ -8,6 +8,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from riskmodel.data._schema import SEXES
 from riskmodel.synth import generate_world
@@ -148,3 +150,28 @@ def test_equal_recording_removes_the_sex_specific_step_only(kent_small):
     assert eq[early_women].sum() > 30  # binomial sd of the ratio about 0.07 here
     assert 0.2 < ratio < 0.65, ratio
     assert (rec <= eq).all()  # a step below 1 only ever loses records
+
+
+@given(
+    t=st.lists(st.floats(-400, 6500), min_size=1, max_size=40),
+    age=st.lists(st.floats(10, 95), min_size=1, max_size=40),
+)
+@settings(max_examples=60, deadline=None)
+def test_rate_trend_is_the_product_of_the_dated_factors(kent_config, t, age):
+    """Every cell's multiplier is the lockdowns in force times each age band's growth since its
+    start, whatever the shapes broadcast (computed one number at a time here)."""
+    params = build_params(kent_config)
+    assert len(params.lockdowns) and len(params.age_growth)
+    n = min(len(t), len(age))
+    tt, aa = np.array(t[:n])[:, None], np.array(age[:n])[None, :]
+    got = params.rate_trend(tt, aa)
+    assert got.shape == (n, n)
+    for i in range(n):
+        for j in range(n):
+            want = 1.0
+            for lo, hi, m in params.lockdowns:
+                want *= m if lo <= tt[i, 0] < hi else 1.0
+            for a_lo, a_hi, t_lo, t_hi, g in params.age_growth:
+                if a_lo <= aa[0, j] < a_hi + 1:
+                    want *= (1.0 + g) ** (min(max(tt[i, 0] - t_lo, 0.0), t_hi - t_lo) / YEAR)
+            assert got[i, j] == pytest.approx(want, rel=1e-12)

@@ -35,6 +35,15 @@ from riskmodel.refresh._gates import (
 from riskmodel.refresh._refresh import challenger_experiment, known_at
 
 POLICIES = ("frozen", "gated", "ungated")
+#: what each policy is judged on in every period (each with a person-bootstrap interval)
+METRICS = (
+    "auc",
+    "calibration_slope",
+    "calibration_intercept",
+    "observed_to_expected",
+    "harm_share_top_k",
+    "largest_disparity",
+)
 TOP_K_SHARE = 0.05
 DISPARITY_ATTRIBUTES = ("sex", "ethnicity")
 MIN_GROUP_N = 50
@@ -91,8 +100,13 @@ def _selection_disparity(
 def period_metrics(
     rows: pd.DataFrame, p: np.ndarray, *, n_boot: int, ci_level: float, seed: int
 ) -> dict[str, Any]:
-    """AUC, calibration slope, harm share in the top k and the largest selection-rate ratio on
-    one period's people, with person-bootstrap intervals."""
+    """AUC, calibration (slope; and in the large: observed over expected reoffending, the
+    intercept), harm share in the top k and the largest selection-rate ratio on one period's
+    people, with person-bootstrap intervals.
+
+    Observed over expected is what a frozen model gets wrong first when the world changes: if
+    recording improves, more reoffending is recorded than the model, trained on the old years,
+    expects, although its ranking (AUC) may hold."""
     y = rows["reoffend_12m"].to_numpy(dtype=int)
     harm = rows["harm_days_12m"].to_numpy(dtype=float) if "harm_days_12m" in rows else None
     k = max(1, int(round(TOP_K_SHARE * len(rows))))
@@ -105,28 +119,40 @@ def period_metrics(
     point_rank = rank_metrics(y, p, k=k, harm=harm)
     reps_rank = rank_metrics(y, p, k=k, weights=w, harm=harm) if len(w) else {}
 
-    def others(ww: np.ndarray | None) -> tuple[float, float]:
+    def others(ww: np.ndarray | None) -> tuple[float, float, float]:
         from riskmodel.models import calibration_fit
 
-        slope, _ = calibration_fit(y, p, ww)
+        slope, intercept = calibration_fit(y, p, ww)
         disp, _ = _selection_disparity(top.astype(float), rows, ww)
-        return slope, disp
+        return slope, intercept, disp
 
     nan = np.full(len(w), np.nan)
     point = {
         "auc": float(point_rank["auc"][0]),
         "harm_share_top_k": float(point_rank["harm_share_top_k"][0]) if harm is not None else nan,
     }
-    point["calibration_slope"], point["largest_disparity"] = others(None)
-    rest = np.array([others(wb) for wb in w]).reshape(-1, 2)
+    point["calibration_slope"], point["calibration_intercept"], point["largest_disparity"] = others(
+        None
+    )
+    point["observed_to_expected"] = float(y.sum() / p.sum()) if p.sum() > 0 else math.nan
+    rest = np.array([others(wb) for wb in w]).reshape(-1, 3)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        o_e = (w @ y) / (w @ p) if len(w) else nan
     reps = {
         "auc": reps_rank.get("auc", nan),
         "harm_share_top_k": reps_rank.get("harm_share_top_k", nan),
         "calibration_slope": rest[:, 0],
-        "largest_disparity": rest[:, 1],
+        "calibration_intercept": rest[:, 1],
+        "largest_disparity": rest[:, 2],
+        "observed_to_expected": o_e,
     }
-    out: dict[str, Any] = {"n_rows": len(rows), "n_people": int(rows["person_id"].nunique())}
-    for name in ("auc", "calibration_slope", "harm_share_top_k", "largest_disparity"):
+    out: dict[str, Any] = {
+        "n_rows": len(rows),
+        "n_people": int(rows["person_id"].nunique()),
+        "observed_rate": float(y.mean()),
+        "expected_rate": float(p.mean()),
+    }
+    for name in METRICS:
         value = point[name]
         out[name] = float(value) if np.ndim(value) == 0 else math.nan
         out[f"{name}_ci"] = _interval(reps[name], ci_level)
@@ -256,7 +282,7 @@ def run_backtest(
     return bt
 
 
-def _figure(df: pd.DataFrame, metric: str, label: str) -> str:
+def _figure(df: pd.DataFrame, metric: str, label: str, *, ref: float | None = None) -> str:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -277,6 +303,8 @@ def _figure(df: pd.DataFrame, metric: str, label: str) -> str:
         ax.errorbar(
             x, v, yerr=[v - lo, hi - v], fmt="o-", capsize=3, color=colours[policy], label=policy
         )
+    if ref is not None:
+        ax.axhline(ref, color="#555", lw=0.8, ls="--", zorder=0)
     ax.set_ylabel(label)
     ax.set_xlabel("start of the period scored (people assessed in the following months)")
     ax.legend(frameon=False, ncol=3)
@@ -301,6 +329,9 @@ def write_backtest_report(bt: Backtest, out_dir: Any, *, title: str = "") -> tup
     figures = {
         "auc": _figure(df, "auc", "AUC (reoffending)"),
         "calibration_slope": _figure(df, "calibration_slope", "calibration slope"),
+        "observed_to_expected": _figure(
+            df, "observed_to_expected", "recorded / predicted reoffending", ref=1.0
+        ),
         "harm_share_top_k": _figure(df, "harm_share_top_k", f"harm share, top {TOP_K_SHARE:.0%}"),
         "largest_disparity": _figure(df, "largest_disparity", "largest selection-rate ratio"),
     }
@@ -320,6 +351,34 @@ def write_backtest_report(bt: Backtest, out_dir: Any, *, title: str = "") -> tup
         payload,
         figures=figures,
         version=riskmodel.__version__,
+    )
+
+
+def _o_e_words(row: Any) -> str:
+    """``1.12 (1.09-1.15), more recorded than predicted`` by the one verdict rule (an interval
+    that excludes 1 says which way; one that holds 1 says no clear difference)."""
+    v, (lo, hi) = row["observed_to_expected"], row["observed_to_expected_ci"]
+    if lo is None or hi is None:
+        return f"{v:.2f} (interval undefined)"
+    if lo > 1:
+        words = "more reoffending recorded than predicted"
+    elif hi < 1:
+        words = "less reoffending recorded than predicted"
+    else:
+        words = "no clear difference from what was predicted"
+    return f"{v:.2f} ({lo:.2f}-{hi:.2f}), {words}"
+
+
+def _in_the_large(df: pd.DataFrame) -> str:
+    """Calibration in the large of the frozen and gated models in the first and last periods."""
+    fz = df[df["policy"] == "frozen"]
+    gt = df[df["policy"] == "gated"]
+    a, b, g = fz.iloc[0], fz.iloc[-1], gt.iloc[-1]
+    return (
+        "Recorded reoffending over what the model predicted: the frozen model "
+        f"{_o_e_words(a)} in the first period, {_o_e_words(b)} in the last; the gated policy's "
+        f"model {_o_e_words(g)} in the last (the observed rate went from {a['observed_rate']:.1%}"
+        f" to {b['observed_rate']:.1%})."
     )
 
 
@@ -350,6 +409,7 @@ def backtest_summary(bt: Backtest) -> list[str]:
             f"{a['auc_ci'][1]:.3f}) in the first period to {b['auc']:.3f} ({b['auc_ci'][0]:.3f}-"
             f"{b['auc_ci'][1]:.3f}) in the last (different people: intervals are not paired)."
         )
+        out.append(_in_the_large(df))
     n_prom = sum(r["promoted"] for r in bt.refreshes)
     out.append(f"{n_prom} of {len(bt.refreshes)} scheduled refreshes passed the gates.")
     return out

@@ -114,13 +114,16 @@ class WorldParams:
 
     def rate_trend(self, t: np.ndarray, age_years: np.ndarray) -> np.ndarray:
         """Multiplier of the spontaneous rate at time ``t`` and age: lockdowns x age growth."""
-        out = np.ones(np.broadcast(t, age_years).shape)
+        t, age_years = np.broadcast_arrays(np.asarray(t, dtype=float), age_years)
+        out = np.ones(t.shape)
+        # each factor is computed only where it applies (the same products, element by element,
+        # as multiplying everywhere and keeping the affected cells; the power is the cost)
         for lo, hi, m in self.lockdowns:
-            out = np.where((t >= lo) & (t < hi), out * m, out)
+            out[(t >= lo) & (t < hi)] *= m
         for a_lo, a_hi, t_lo, t_hi, g in self.age_growth:
-            years = np.clip(t - t_lo, 0.0, t_hi - t_lo) / YEAR
             inside = (age_years >= a_lo) & (age_years < a_hi + 1)
-            out = np.where(inside, out * (1.0 + g) ** years, out)
+            years = np.clip(t[inside] - t_lo, 0.0, t_hi - t_lo) / YEAR
+            out[inside] *= (1.0 + g) ** years
         return out
 
     def rate_trend_max(self) -> float:
