@@ -178,6 +178,21 @@ def test_fairness_gate_blocks_new_and_worse_disparities_only():
     assert not fairness_gate(champ, same, strict).passed
 
 
+def test_fairness_gate_judges_worsening_from_the_interval_not_a_noisy_estimate():
+    """A small cell's ratio moving from 0.43 to 0.22 with an interval reaching 0.5 is not clearly
+    worse (this blocked a refresh whose challenger was all but the champion); the same move with a
+    tight interval is."""
+    cfg = RefreshConfig(fairness_margin=0.1)
+    champ = _payload({("area", "Tonbridge", "fpr"): (0.43, "flagged")})
+    noisy = _payload({("area", "Tonbridge", "fpr"): (0.22, "flagged")})
+    noisy["disparities"]["area"]["Tonbridge"]["fpr"]["ci"] = [0.08, 0.5]
+    assert fairness_gate(champ, noisy, cfg).passed
+    tight = _payload({("area", "Tonbridge", "fpr"): (0.22, "flagged")})
+    tight["disparities"]["area"]["Tonbridge"]["fpr"]["ci"] = [0.18, 0.27]
+    g = fairness_gate(champ, tight, cfg)
+    assert not g.passed and "interval 0.18-0.27" in g.reason
+
+
 def test_policy_gate_on_names_proxies_and_sensitive_inputs():
     cfg = RefreshConfig()
     base = ["n_da_all", "age_at_index", "mental_health"]

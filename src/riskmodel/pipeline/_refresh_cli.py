@@ -15,13 +15,16 @@ import typer
 from riskmodel._cli_common import console, user_errors
 
 
+def _audit_fairness_json(run_dir: Path) -> Path:
+    """The fairness audit of a run; the path of its ``fairness.json`` (a module-level function,
+    so refresh can run the champion's audit in a second process beside the challenger's)."""
+    from riskmodel.fairness import audit_run
+
+    return audit_run(run_dir)[1]
+
+
 def _fairness_auditor():
-    def audit(run_dir: Path) -> Path:
-        from riskmodel.fairness import audit_run
-
-        return audit_run(run_dir)[1]
-
-    return audit
+    return _audit_fairness_json
 
 
 def _audit_logger():

@@ -207,12 +207,33 @@ def _distance(ratio: float | None) -> float | None:
     return abs(math.log(ratio))
 
 
+def _ci(d: dict[str, Any]) -> tuple[float, float] | None:
+    ci = d.get("ci")
+    if not ci or len(ci) < 2 or ci[0] is None or ci[1] is None:
+        return None
+    return float(ci[0]), float(ci[1])
+
+
+def _nearest_parity(d: dict[str, Any]) -> float | None:
+    """Distance from parity (|log ratio|) of the end of the ratio's interval nearest parity;
+    the estimate's own when there is no interval."""
+    ci = _ci(d)
+    if ci is None:
+        return _distance(d.get("ratio"))
+    ends = [x for x in (_distance(ci[0]), _distance(ci[1])) if x is not None]
+    if not ends:
+        return _distance(d.get("ratio"))
+    lo, hi = ci
+    return 0.0 if lo <= 1.0 <= hi else min(ends)
+
+
 def fairness_gate(champion: dict[str, Any], challenger: dict[str, Any], cfg: RefreshConfig) -> Gate:
     """Compare two ``fairness.json`` payloads of the deployed decision on the same window:
     fails when a disparity is flagged for the challenger where the champion's estimate was
     inside the band, or when a disparity flagged for the challenger (its interval wholly outside
     the band) is further from parity than the champion's by more than ``fairness_margin`` (on the
-    log-ratio scale). An inconclusive disparity (may be chance) never blocks."""
+    log-ratio scale) across its whole interval. An inconclusive disparity (may be chance) never
+    blocks."""
     newly, worse = [], []
     margin = math.log1p(cfg.fairness_margin)
     exempt = set(cfg.fairness_exempt)
@@ -240,13 +261,20 @@ def fairness_gate(champion: dict[str, Any], challenger: dict[str, Any], cfg: Ref
                     was = "no estimate" if do is None else f"ratio {old['ratio']:.2f}"
                     newly.append(f"{key} ({was} -> ratio {d.get('ratio'):.2f})")
                     continue
+                # worsened: judged from the challenger's interval, not its estimate alone (the
+                # interval's end nearest parity must be further out than the champion's estimate
+                # by the margin), so a small cell's noisy ratio cannot block on its own
+                near = _nearest_parity(d) if dn is not None else None
                 if (
                     d.get("flag") == FLAGGED
-                    and dn is not None
+                    and near is not None
                     and do is not None
-                    and dn - do > margin
+                    and near - do > margin
                 ):
-                    worse.append(f"{key} (ratio {old['ratio']:.2f} -> {d['ratio']:.2f})")
+                    worse.append(
+                        f"{key} (ratio {old['ratio']:.2f} -> {d['ratio']:.2f}"
+                        + (f", interval {d['ci'][0]:.2f}-{d['ci'][1]:.2f})" if _ci(d) else ")")
+                    )
     problems = []
     if newly:
         problems.append("newly flagged: " + "; ".join(newly[:8]))
@@ -264,7 +292,7 @@ def fairness_gate(champion: dict[str, Any], challenger: dict[str, Any], cfg: Ref
         name="fairness",
         passed=not problems,
         threshold="no disparity of the deployed decision newly flagged; none further from parity "
-        f"than the champion's by more than {cfg.fairness_margin:.0%}"
+        f"than the champion's by more than {cfg.fairness_margin:.0%} across its whole interval"
         + (
             f" (reported, not gating: {', '.join(cfg.fairness_exempt)}, inputs by design)"
             if cfg.fairness_exempt

@@ -49,7 +49,14 @@ def _ci(pair: Any, digits: int = 3) -> str:
     return f"[{_fmt(float(pair[0]), digits)}, {_fmt(float(pair[1]), digits)}]"
 
 
-_ENV.filters.update(fmt=_fmt, pct=_pct, ci=_ci)
+def _count(value: Any) -> str:
+    """A count of people or rows with thousands separators (``24,652``); anything else as is."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "–" if value is None else str(value)
+    return f"{int(value):,}" if float(value).is_integer() else str(value)
+
+
+_ENV.filters.update(fmt=_fmt, pct=_pct, ci=_ci, count=_count)
 
 
 def figure_to_data_uri(fig: Any, *, dpi: int = 110, close: bool = True) -> str:
