@@ -16,8 +16,7 @@ from riskmodel._cli_common import console, user_errors
 
 
 def _audit_fairness_json(run_dir: Path) -> Path:
-    """The fairness audit of a run; the path of its ``fairness.json`` (a module-level function,
-    so refresh can run the champion's audit in a second process beside the challenger's)."""
+    """The fairness audit of a run; the path of its ``fairness.json``."""
     from riskmodel.fairness import audit_run
 
     return audit_run(run_dir)[1]

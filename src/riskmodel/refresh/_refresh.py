@@ -420,25 +420,6 @@ def refresh(
     return res
 
 
-def _audit_both(audit_fairness: AuditFairness, dirs: dict[str, Path]) -> dict[str, Path]:
-    """Both models' fairness audits on the window, the champion's in a second process when the
-    auditor can be sent to one (a module-level function): the two are independent, each mostly
-    one core, and pyplot (their figures) is not thread-safe. A closure runs them in turn."""
-    import pickle
-
-    try:
-        pickle.dumps(audit_fairness)
-    except (pickle.PicklingError, AttributeError, TypeError):
-        return {name: Path(audit_fairness(d)) for name, d in dirs.items()}
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn")) as pool:
-        champion = pool.submit(audit_fairness, dirs["champion"])
-        challenger = Path(audit_fairness(dirs["challenger"]))
-        return {"champion": Path(champion.result()), "challenger": challenger}
-
-
 def _evaluate(
     champion: Any,
     challenger: Any,
@@ -509,7 +490,7 @@ def _evaluate(
             name: _on_window(run, window, out_dir, name)
             for name, run in (("champion", champion), ("challenger", challenger))
         }
-        paths = _audit_both(audit_fairness, dirs)
+        paths = {name: Path(audit_fairness(d)) for name, d in dirs.items()}
         payloads = {k: json.loads(p.read_text(encoding="utf-8")) for k, p in paths.items()}
         gates.append(fairness_gate(payloads["champion"], payloads["challenger"], cfg))
         fair = {k: str(p) for k, p in paths.items()}
