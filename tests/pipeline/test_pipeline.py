@@ -35,7 +35,9 @@ eligibility: {{capacity: {CAPACITY}}}
 """
 
 
-@pytest.fixture(scope="module")
+# session scope: a module-scoped fixture was set up twice when xdist interleaved another
+# module's tests on this worker (the pipeline is a minute of work)
+@pytest.fixture(scope="session")
 def piped(tmp_path_factory):
     home = tmp_path_factory.mktemp("pipeline")
     exp = home / "pipeline-tiny.yaml"
