@@ -278,7 +278,14 @@ def _spec(
     counts: dict[str, int],
     extra: dict[str, Any],
 ) -> dict[str, Any]:
-    defs = {f.name: f for f in catalogue(config.windows_days, escalation_k=config.escalation_k)}
+    defs = {
+        f.name: f
+        for f in catalogue(
+            config.windows_days,
+            escalation_k=config.escalation_k,
+            history_days=config.history_days,
+        )
+    }
     spec: dict[str, Any] = {
         "keys": list(KEYS),
         "features": names,

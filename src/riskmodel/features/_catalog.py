@@ -7,6 +7,7 @@ reason templates for the coordinator's reason codes (``{value}`` is the person's
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from riskmodel.data import OFFENCE_GROUPS
@@ -64,20 +65,54 @@ def window_suffix(days: int | None) -> str:
     return "all" if days is None else f"{days}d"
 
 
-def _window_words(days: int | None) -> str:
-    return "in all recorded history" if days is None else f"in the last {days} days"
+def _window_words(days: int | None, history_days: int | None = None) -> str:
+    if days is None:
+        if history_days is None:
+            return "in all recorded history"
+        return f"in the last {history_days:,} days (the longest look-back)"
+    return f"in the last {days} days"
+
+
+#: features that read the whole recorded history unless ``history_days`` bounds it
+HISTORY_BOUND = (
+    "n_victims_all",
+    "days_since_first_da",
+    "days_since_previous_da",
+    "age_at_first_offence",
+    "harm_escalation",
+    "n_prior_referrals",
+    "prior_programme_referral",
+    "prior_programme_completion",
+)
 
 
 def catalogue(
-    windows_days: tuple[int, ...] = (30, 90, 365, 1095), *, escalation_k: int = 5
+    windows_days: tuple[int, ...] = (30, 90, 365, 1095),
+    *,
+    escalation_k: int = 5,
+    history_days: int | None = None,
 ) -> list[FeatureDef]:
-    """Every feature, in table order, for the given look-back windows."""
+    """Every feature, in table order, for the given look-back windows (and the longest
+    look-back ``history_days``, ``None`` for all recorded history)."""
+    out = _catalogue(windows_days, escalation_k=escalation_k, history_days=history_days)
+    if history_days is None:
+        return out
+    bound = f" (reading back at most {history_days:,} days)"
+    return [
+        dataclasses.replace(f, description=f.description + bound) if f.name in HISTORY_BOUND else f
+        for f in out
+    ]
+
+
+def _catalogue(
+    windows_days: tuple[int, ...], *, escalation_k: int, history_days: int | None
+) -> list[FeatureDef]:
     windows: list[int | None] = [*sorted(windows_days), None]
     out: list[FeatureDef] = []
     for group in COUNT_GROUPS:
         words = _COUNT_WORDS[group]
         for w in windows:
-            when = _window_words(w)
+            when = _window_words(w, history_days)
             note = " (the incident being assessed included)" if group == "da" else ""
             out.append(
                 FeatureDef(
@@ -89,7 +124,7 @@ def catalogue(
                 )
             )
     for w in windows:
-        when, sfx = _window_words(w), window_suffix(w)
+        when, sfx = _window_words(w, history_days), window_suffix(w)
         out += [
             FeatureDef(
                 f"harm_da_{sfx}",

@@ -111,6 +111,13 @@ class FeatureConfig(StrictModel):
         and labels of a kept row are the same whichever rule kept it
     seed : seed of the ``random`` choice
     escalation_k : how many recent DA incidents the harm trend reads
+    history_days : the longest look-back of every feature (``None``: all recorded history).
+        When set, the ``_all`` features, days since the first DA incident, age at the first
+        recorded offence, victims, the harm trend and programme history read back at most this
+        many days. A record that began on a fixed date makes every later person look more
+        prolific than an earlier one with the same behaviour; a fixed look-back keeps features
+        comparable across years once the records are that old (index events earlier than that
+        still see a shorter past: train on later ones, as ``experiments/backtest.yaml`` does)
     severe : what makes ``severe_12m``
     rfg : the RFG score's window, weights and caps
     """
@@ -124,6 +131,7 @@ class FeatureConfig(StrictModel):
     index_choice: Literal["random", "first", "last"] = "random"
     seed: int = Field(default=0, ge=0)
     escalation_k: int = Field(default=5, ge=2, le=50)
+    history_days: int | None = Field(default=None, ge=1, le=36500)
     severe: SevereConfig = SevereConfig()
     rfg: RFGConfig = RFGConfig()
 
@@ -139,9 +147,21 @@ class FeatureConfig(StrictModel):
         return tuple(sorted(v))
 
     @model_validator(mode="after")
+    def _history_covers_windows(self) -> FeatureConfig:
+        longest = max(*self.windows_days, self.rfg.window_days)
+        if self.history_days is not None and self.history_days < longest:
+            raise ValueError(
+                f"history_days ({self.history_days}) must be at least the longest window, "
+                f"RFG's included ({longest} days)"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _check_features(self) -> FeatureConfig:
         refuse_forbidden(list(self.features or ()))
-        available = [f.name for f in catalogue(self.windows_days, escalation_k=self.escalation_k)]
+        available = [f.name for f in catalogue(
+            self.windows_days, escalation_k=self.escalation_k, history_days=self.history_days
+        )]
         for key in ("features", "exclude"):
             unknown = [n for n in getattr(self, key) or () if n not in available]
             if unknown:
@@ -163,7 +183,9 @@ class FeatureConfig(StrictModel):
     def selected(self) -> list:
         """The :class:`FeatureDef` of every feature this configuration keeps, in table order."""
         chosen = []
-        for f in catalogue(self.windows_days, escalation_k=self.escalation_k):
+        for f in catalogue(
+            self.windows_days, escalation_k=self.escalation_k, history_days=self.history_days
+        ):
             if self.features is not None and f.name not in self.features:
                 continue
             if self.groups is not None and f.group not in self.groups:

@@ -214,6 +214,14 @@ class History:
         pair = pd.Series(self.da_p * (len(self.person_ids) + 1) + victim)
         first_victim = (~pair.duplicated(keep="first")).to_numpy() & (victim >= 0)
         self.victim_prefix = _prefix(first_victim.astype(np.int32), np.int32)
+        # the previous DA event with the same victim (position, -1: none; -2: no victim), for
+        # counting different victims inside a bounded look-back
+        pv = pair.to_numpy()
+        by_pair = np.lexsort((np.arange(len(pv)), pv))
+        same = pv[by_pair[1:]] == pv[by_pair[:-1]]
+        self.victim_prev = np.full(len(pv), -1, dtype=np.int64)
+        self.victim_prev[by_pair[1:][same]] = by_pair[:-1][same]
+        self.victim_prev[victim < 0] = np.iinfo(np.int64).max
         longest = int(np.bincount(self.da_p).max()) if len(da) else 1
         self.da_harm_max = _RangeMax(self.da_harm, longest)
 
@@ -276,8 +284,15 @@ class History:
         cfg = self.config
         out: dict[str, np.ndarray] = {}
         p, ref, cut, cut_da = m.person, m.ref_day, m.cut_all, m.cut_da
-        start_all = _block_start(self.keys, p)
-        start_da = _block_start(self.da_keys, p)
+        # where each person's readable history starts: the first record, or the longest
+        # look-back (``history_days``), so that a record's age does not leak into the features
+        hist = cfg.history_days
+        if hist is None:
+            start_all = _block_start(self.keys, p)
+            start_da = _block_start(self.da_keys, p)
+        else:
+            start_all = _first_on_or_after(self.keys, p, ref - hist + 1)
+            start_da = _first_on_or_after(self.da_keys, p, ref - hist + 1)
         upto = self.count_prefix[cut + 1]
         windows: list[int | None] = [*cfg.windows_days, None]
         counts: dict[int | None, np.ndarray] = {}
@@ -307,20 +322,28 @@ class History:
         out["days_since_previous_da"] = since_prev
         out["days_since_first_da"] = (ref - self.da_day[start_da]).astype(float)
         out["rfg_score"] = self._rfg(p, ref, cut_da, since_prev)
-        out["n_victims_all"] = (
-            self.victim_prefix[cut_da + 1] - self.victim_prefix[start_da]
-        ).astype(np.int64)
+        if hist is None:
+            out["n_victims_all"] = (
+                self.victim_prefix[cut_da + 1] - self.victim_prefix[start_da]
+            ).astype(np.int64)
+        else:
+            out["n_victims_all"] = self._victims_in(start_da, cut_da)
 
         birth = self.birth_day[p]
         out["age_at_index"] = (ref - birth) / 365.25
         out["age_at_first_offence"] = (self.day[start_all] - birth) / 365.25
 
+        def programme_start(keys: np.ndarray) -> np.ndarray:
+            if hist is None:
+                return _block_start(keys, p)
+            return _first_on_or_after(keys, p, ref - hist + 1)
+
         n_ref = np.searchsorted(self.referral_keys, _key(p, m.programme_day), side="left")
-        n_ref -= _block_start(self.referral_keys, p)
-        out["n_prior_referrals"] = n_ref.astype(np.int64)
+        n_ref -= programme_start(self.referral_keys)
+        out["n_prior_referrals"] = np.maximum(n_ref, 0).astype(np.int64)
         out["prior_programme_referral"] = n_ref > 0
         n_done = np.searchsorted(self.completion_keys, _key(p, m.programme_day), side="left")
-        out["prior_programme_completion"] = (n_done - _block_start(self.completion_keys, p)) > 0
+        out["prior_programme_completion"] = (n_done - programme_start(self.completion_keys)) > 0
 
         out["mental_health"] = self.mental_health[p]
         out["substance_misuse"] = self.substance_misuse[p]
@@ -331,6 +354,15 @@ class History:
             self.da_relationship[cut_da], categories=list(RELATIONSHIPS)
         )
         return out
+
+    def _victims_in(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """Different victims among the DA events at positions ``lo..hi`` of each moment: an
+        event counts when the same victim appears in none of the window's earlier events."""
+        size = np.maximum(hi - lo + 1, 0)
+        moment = np.repeat(np.arange(len(lo)), size)
+        pos = np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size) + lo[moment]
+        new = self.victim_prev[pos] < lo[moment]
+        return np.bincount(moment[new], minlength=len(lo)).astype(np.int64)
 
     def _escalation(self, cut_da: np.ndarray, start_da: np.ndarray) -> np.ndarray:
         """Least-squares slope of harm over the last ``k`` DA incidents up to the cut."""

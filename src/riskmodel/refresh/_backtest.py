@@ -45,6 +45,11 @@ METRICS = (
     "largest_disparity",
 )
 TOP_K_SHARE = 0.05
+#: a difference whose whole interval lies inside these margins reads "equivalent": AUC
+#: (the gates' default discrimination margin) and calibration in the large (3 points of
+#: recorded/predicted reoffending)
+AUC_EQUIVALENCE = 0.01
+O_E_EQUIVALENCE = 0.03
 DISPARITY_ATTRIBUTES = ("sex", "ethnicity")
 MIN_GROUP_N = 50
 
@@ -195,6 +200,9 @@ def run_backtest(
             "every_months": every_months,
             "top_k_share": TOP_K_SHARE,
             "refresh": cfg.model_dump(mode="json"),
+            "train_years": experiment.train.split.train_years,
+            "history_days": getattr(getattr(experiment, "features", None), "history_days", None),
+            "equivalence": {"auc": AUC_EQUIVALENCE, "o_e": O_E_EQUIVALENCE},
         }
     )
     say(f"training the first model on what was known at {start}")
@@ -259,14 +267,14 @@ def run_backtest(
         # the frozen-vs-gated gap on the same people (paired)
         p_f = current["frozen"].bundle.predict(period, "reoffend")
         p_g = current["gated"].bundle.predict(period, "reoffend")
+        y_period = period["reoffend_12m"].to_numpy(dtype=int)
+        persons = period["person_id"].to_numpy()
+        n_boot = min(cfg.n_boot, 200)
         gap = paired_auc_gain(
-            period["reoffend_12m"].to_numpy(dtype=int),
-            p_f,
-            p_g,
-            period["person_id"].to_numpy(),
-            n_boot=min(cfg.n_boot, 200),
-            ci_level=cfg.ci_level,
-            seed=experiment.seed,
+            y_period, p_f, p_g, persons, n_boot=n_boot, ci_level=cfg.ci_level, seed=experiment.seed
+        )
+        o_e_gap = paired_o_e_gap(
+            y_period, p_f, p_g, persons, n_boot=n_boot, ci_level=cfg.ci_level, seed=experiment.seed
         )
         bt.rows.append(
             {
@@ -275,11 +283,51 @@ def run_backtest(
                 "policy": "gated_minus_frozen",
                 "auc": gap["gain"],
                 "auc_ci": gap["gain_ci"],
+                **o_e_gap,
                 "n_rows": gap["n_rows"],
                 "n_people": gap["n_people"],
             }
         )
     return bt
+
+
+def paired_o_e_gap(
+    y: np.ndarray,
+    p_frozen: np.ndarray,
+    p_gated: np.ndarray,
+    person: np.ndarray,
+    *,
+    n_boot: int,
+    ci_level: float,
+    seed: int,
+) -> dict[str, Any]:
+    """How much further from 1 the frozen model's recorded-over-predicted reoffending is than
+    the gated model's, ``|O/E frozen - 1| - |O/E gated - 1|``, with a paired bootstrap by
+    person (both models on the same resampled people). Above zero: the gated model is closer
+    to what was recorded."""
+    y = np.asarray(y, dtype=float)
+    w = person_weights(person, n_boot=n_boot, seed=seed, stream="refresh.backtest.o_e")
+
+    def dist(ww: np.ndarray | None, p: np.ndarray) -> np.ndarray | float:
+        if ww is None:
+            return abs(y.sum() / p.sum() - 1.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.abs((ww @ y) / (ww @ p) - 1.0)
+
+    point = float(dist(None, p_frozen) - dist(None, p_gated))
+    reps = dist(w, p_frozen) - dist(w, p_gated) if len(w) else np.full(0, np.nan)
+    return {"o_e_distance_gap": point, "o_e_distance_gap_ci": _interval(reps, ci_level)}
+
+
+def equivalence(lo: float | None, hi: float | None, margin: float) -> str:
+    """``equivalent`` when the whole interval lies within ``+-margin`` (two one-sided tests at
+    the interval's level); else the one verdict rule's better / worse / no clear difference
+    (an interval that straddles zero but reaches past the margin cannot show equivalence)."""
+    if lo is None or hi is None:
+        return "undefined"
+    if -margin < lo and hi < margin:
+        return f"equivalent (within +-{margin:g})"
+    return verdict(lo, hi)
 
 
 def _figure(df: pd.DataFrame, metric: str, label: str, *, ref: float | None = None) -> str:
@@ -395,12 +443,21 @@ def backtest_summary(bt: Backtest) -> list[str]:
     elif not gap.empty:
         last = gap.iloc[-1]
         lo, hi = last["auc_ci"]
-        words = verdict(lo, hi)
+        words = equivalence(lo, hi, AUC_EQUIVALENCE)
         span = "interval undefined" if lo is None else f"{lo:+.3f} to {hi:+.3f}"
         out.append(
             f"Last period ({last['as_of']} on): gated refresh against the frozen model, AUC gain "
             f"{last['auc']:+.3f} ({span}): {words}."
         )
+        if "o_e_distance_gap" in last and last.get("o_e_distance_gap_ci") is not None:
+            lo, hi = last["o_e_distance_gap_ci"]
+            words = equivalence(lo, hi, O_E_EQUIVALENCE)
+            span = "interval undefined" if lo is None else f"{lo:+.3f} to {hi:+.3f}"
+            out.append(
+                "Last period: how much further from 1 the frozen model's recorded/predicted "
+                f"reoffending is than the gated model's, {last['o_e_distance_gap']:+.3f} "
+                f"({span}): {words} (above zero: the gated model is the better calibrated)."
+            )
     frozen = df[df["policy"] == "frozen"]
     if len(frozen) >= 2:
         a, b = frozen.iloc[0], frozen.iloc[-1]
@@ -415,4 +472,12 @@ def backtest_summary(bt: Backtest) -> list[str]:
     return out
 
 
-__all__ = ["Backtest", "add_months", "period_metrics", "run_backtest", "write_backtest_report"]
+__all__ = [
+    "Backtest",
+    "add_months",
+    "equivalence",
+    "paired_o_e_gap",
+    "period_metrics",
+    "run_backtest",
+    "write_backtest_report",
+]
