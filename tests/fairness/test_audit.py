@@ -276,3 +276,21 @@ def test_audit_run_through_load_run(run_dir_with_bundle, isolated_project):
     assert out["mitigation"]["available"] is False
     assert out["provenance"]["eligibility"]["reoffend_threshold"] == 0.35
     assert out["proxy"]["features"] == ["priors_da", "area_code"]
+
+
+def test_window_audit_switches_off_only_what_the_refresh_gate_does_not_read(run_dir_with_bundle):
+    """Refresh audits both models on its window without the mitigation options and the proxy
+    check; the disparities and group figures the fairness gate compares must be the same as a
+    full audit's, and the report must say what was switched off."""
+    from riskmodel.refresh import WINDOW_AUDIT
+
+    _, full_js = audit_run(run_dir_with_bundle, overrides={"mitigation": True})
+    full = json.loads(full_js.read_text())
+    html, light_js = audit_run(run_dir_with_bundle, overrides=WINDOW_AUDIT)
+    light = json.loads(light_js.read_text())
+    assert full["proxy"]["available"] is True and full["mitigation"]["available"] is True
+    assert light["proxy"] == {"available": False, "reason": "switched off in the config"}
+    assert light["mitigation"]["available"] is False
+    assert light["disparities"] == full["disparities"]
+    assert light["groups"] == full["groups"]
+    assert "switched off" in html.read_text()

@@ -100,8 +100,8 @@ def reference(world: World, config: FeatureConfig, end_date: dt.date) -> dict[st
         row["age_at_index"] = (x["date"] - birth).days / 365.25
         row["age_at_first_offence"] = (min(e["date"] for e in known) - birth).days / 365.25
 
-        def readable(day: dt.date) -> bool:
-            return day < x["date"] and (hist is None or (x["date"] - day).days < hist)
+        def readable(day: dt.date, at: dt.date = x["date"], hist: int | None = hist) -> bool:
+            return day < at and (hist is None or (at - day).days < hist)
 
         refs = [g for g in programmes if g["person_id"] == p and readable(g["referral_date"])]
         row["n_prior_referrals"] = len(refs)

@@ -257,3 +257,41 @@ def test_backtest_reads_calibration_in_the_large_from_recorded_over_predicted():
     assert "more reoffending recorded than predicted" in _o_e_words(under)
     assert "no clear difference" in _o_e_words(right)
     assert under["observed_rate"] == pytest.approx(rows["reoffend_12m"].mean())
+
+
+def test_paired_calibration_gap_sees_which_model_is_further_from_what_was_recorded():
+    """Frozen at truth/1.25 (recorded/predicted about 1.25), gated at the truth (about 1): the
+    frozen model is about 0.25 further from 1, with an interval above zero; a model against
+    itself is exactly 0. The sign does not depend on which way the frozen model is wrong."""
+    from riskmodel.refresh._backtest import paired_o_e_gap
+
+    r = np.random.default_rng(5)
+    q = r.uniform(0.05, 0.6, 6000)
+    rows = _period(6000, q, seed=6)
+    y, person = rows["reoffend_12m"].to_numpy(), rows["person_id"].to_numpy()
+    kw = dict(n_boot=150, ci_level=0.95, seed=2)
+    under = paired_o_e_gap(y, q / 1.25, q, person, **kw)
+    assert under["o_e_distance_gap"] == pytest.approx(0.25, abs=0.06)
+    assert under["o_e_distance_gap_ci"][0] > 0.15
+    over = paired_o_e_gap(y, q * 1.25, q, person, **kw)  # recorded/predicted about 0.8
+    assert over["o_e_distance_gap_ci"][0] > 0.1
+    same = paired_o_e_gap(y, q, q, person, **kw)
+    assert same["o_e_distance_gap"] == 0 and same["o_e_distance_gap_ci"] == [0.0, 0.0]
+    backwards = paired_o_e_gap(y, q, q / 1.25, person, **kw)
+    assert backwards["o_e_distance_gap_ci"][1] < -0.15
+
+
+@given(
+    lo=st.floats(-0.05, 0.05), width=st.floats(0, 0.05), margin=st.sampled_from([0.01, 0.03])
+)
+def test_equivalence_needs_the_whole_interval_inside_the_margin(lo, width, margin):
+    from riskmodel.evaluation import verdict
+    from riskmodel.refresh._backtest import equivalence
+
+    hi = lo + width
+    words = equivalence(lo, hi, margin)
+    if -margin < lo and hi < margin:
+        assert words.startswith("equivalent")
+    else:
+        assert words == verdict(lo, hi)  # the one rule, never "equivalent"
+    assert equivalence(None, None, margin) == "undefined"

@@ -385,6 +385,8 @@ def _label_bias(inp: AuditInput, config: FairnessConfig, references: dict[str, s
 
 
 def _proxy(inp: AuditInput, config: FairnessConfig) -> dict:
+    if not config.proxy_check:
+        return {"available": False, "reason": "switched off in the config"}
     if not inp.features:
         return {
             "available": False,

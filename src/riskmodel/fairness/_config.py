@@ -30,6 +30,8 @@ class FairnessConfig(StrictModel):
         cross-validated AUC above this is flagged as having proxies
     proxy_sample_n : rows sampled for the proxy check (it trains small models)
     proxy_top_features : features listed as most responsible for a proxy
+    proxy_check : run the proxy check (refresh's window audits switch it off: its policy gate
+        checks the challenger's inputs for proxies itself)
     mitigation_attribute : sensitive attribute the mitigation options equalise; default the
         audited attribute whose reportable groups differ most in TPR or FPR under the rule
     mitigation : compute the mitigation trade-off table
@@ -50,6 +52,7 @@ class FairnessConfig(StrictModel):
     proxy_auc_threshold: float = Field(default=0.65, gt=0.5, le=1.0)
     proxy_sample_n: int = Field(default=20_000, ge=100)
     proxy_top_features: int = Field(default=5, ge=1)
+    proxy_check: bool = True
     mitigation_attribute: str | None = None
     mitigation: bool = True
     calibration_bins: int = Field(default=10, ge=2, le=50)

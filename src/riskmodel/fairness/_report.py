@@ -389,6 +389,7 @@ def audit_run(
     *,
     config: FairnessConfig | None = None,
     companion: str | Path | Run | None = None,
+    overrides: dict[str, Any] | None = None,
 ) -> tuple[Path, Path]:
     """Fairness audit of a trained run's test period; writes ``fairness.html/.json`` into the run.
 
@@ -397,12 +398,16 @@ def audit_run(
     predictions; people are the bootstrap unit; the proxy check uses the model's input features;
     the label-bias audit runs when the run carries the world's equal-recording counterfactual.
     ``companion`` is a run trained without the sensitive inputs (age, health flags): performance
-    and disparities are then shown side by side with and without them.
+    and disparities are then shown side by side with and without them. ``overrides`` change
+    settings of the run's own fairness config (refresh's window audits: no mitigation options,
+    no proxy check).
     """
     from riskmodel.notice import sensitive_input_statement, sensitive_inputs
 
     rd = _read_run(run)
     cfg = config or rd.fairness or FairnessConfig()
+    if overrides:
+        cfg = FairnessConfig.model_validate({**cfg.model_dump(), **overrides})
     payload, frame = _audit_predictions(rd, cfg)
     features = list(rd.feature_spec.get("features", []))
     payload["sensitive_inputs"] = {

@@ -159,9 +159,12 @@ class FeatureConfig(StrictModel):
     @model_validator(mode="after")
     def _check_features(self) -> FeatureConfig:
         refuse_forbidden(list(self.features or ()))
-        available = [f.name for f in catalogue(
-            self.windows_days, escalation_k=self.escalation_k, history_days=self.history_days
-        )]
+        available = [
+            f.name
+            for f in catalogue(
+                self.windows_days, escalation_k=self.escalation_k, history_days=self.history_days
+            )
+        ]
         for key in ("features", "exclude"):
             unknown = [n for n in getattr(self, key) or () if n not in available]
             if unknown:

@@ -16,10 +16,16 @@ from riskmodel._cli_common import console, user_errors
 
 
 def _audit_fairness_json(run_dir: Path) -> Path:
-    """The fairness audit of a run; the path of its ``fairness.json``."""
-    from riskmodel.fairness import audit_run
+    """The fairness audit of a model on the refresh window; the path of its ``fairness.json``.
 
-    return audit_run(run_dir)[1]
+    The gate reads the deployed decision's disparities, so the window audits leave out what
+    it does not read: the mitigation options and the proxy check (the policy gate checks the
+    challenger's inputs for proxies itself). Each audit's report says both were switched off.
+    """
+    from riskmodel.fairness import audit_run
+    from riskmodel.refresh import WINDOW_AUDIT
+
+    return audit_run(run_dir, overrides=WINDOW_AUDIT)[1]
 
 
 def _fairness_auditor():
@@ -151,15 +157,18 @@ def register(app: typer.Typer) -> None:
             "--experiment",
             "-e",
             help="Experiment file (world or table, training options, refresh thresholds). "
-            "Default: experiments/baseline.yaml.",
+            "Default: experiments/backtest.yaml (the Kent world with a three-year look-back and "
+            "a two-year training window, so that a refresh brings newer data, not more; its "
+            "twin without change is experiments/backtest_no_trends.yaml).",
         ),
         start: str = typer.Option(
-            "2018-01-01",
+            "2020-01-01",
             "--from",
-            help="First refresh date: the frozen model is trained on what was known then.",
+            help="First refresh date: the frozen model is trained on what was known then "
+            "(2020 is the first whose training years have a full look-back in the Kent world).",
         ),
         every: str = typer.Option(
-            "6m", "--every", help="Refresh interval in months, e.g. 6m or 12m."
+            "12m", "--every", help="Refresh interval in months, e.g. 6m or 12m."
         ),
         out: Path = typer.Option(
             None, "--out", help="Output directory (default: reports/backtest/<experiment>)."
@@ -176,7 +185,7 @@ def register(app: typer.Typer) -> None:
         """
         from riskmodel.experiment import load_experiment
         from riskmodel.models import prepare_data
-        from riskmodel.paths import default_experiment, reports_dir
+        from riskmodel.paths import experiments_dir, reports_dir
         from riskmodel.refresh import run_backtest, write_backtest_report
 
         with user_errors(), console.status("backtest") as status:
@@ -186,7 +195,7 @@ def register(app: typer.Typer) -> None:
                 console.log(msg)
 
             months = int(every.lower().removesuffix("m"))
-            path = experiment or default_experiment()
+            path = experiment or experiments_dir() / "backtest.yaml"
             exp = load_experiment(path)
             data = prepare_data(exp, progress=say)
             bt = run_backtest(

@@ -30,6 +30,7 @@ _WHERE = {
     "SENSITIVE_BY_DESIGN": "_gates",
     "paired_auc_gain": "_gates",
     "RefreshResult": "_refresh",
+    "WINDOW_AUDIT": "_refresh",
     "check_training_table": "_refresh",
     "current_aliases": "_refresh",
     "known_at": "_refresh",
@@ -47,6 +48,7 @@ __all__ = [
     "Gate",
     "RefreshConfig",
     "RefreshResult",
+    "WINDOW_AUDIT",
     "SENSITIVE_BY_DESIGN",
     "bin_reference",
     "check_training_table",
@@ -80,6 +82,7 @@ if TYPE_CHECKING:  # pragma: no cover
         paired_auc_gain,
     )
     from riskmodel.refresh._refresh import (
+        WINDOW_AUDIT,
         RefreshResult,
         check_training_table,
         current_aliases,

@@ -48,6 +48,9 @@ ERR_AS_OF = "--as-of {as_of}: no index event has a complete 12-month outcome by 
 
 Progress = Callable[[str], None]
 AuditFairness = Callable[[Path], Path]  # run directory -> its fairness.json
+#: what the window audits leave out (the fairness gate reads neither; the policy gate checks
+#: the challenger's inputs for proxies itself)
+WINDOW_AUDIT = {"mitigation": False, "proxy_check": False}
 LogEvent = Callable[[dict[str, Any]], dict[str, Any]]  # entry -> entry as written (with hash)
 
 
@@ -520,6 +523,7 @@ def _evaluate(
 
 
 __all__ = [
+    "WINDOW_AUDIT",
     "RefreshResult",
     "check_training_table",
     "challenger_experiment",
