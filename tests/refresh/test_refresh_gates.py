@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -133,6 +134,10 @@ def test_good_challenger_promoted_then_rollback_and_force_are_logged(table, cham
         "fairness",
     }
     assert report["promoted"] is True and "PERMITTED USE" in report["permitted_use"]
+    # the champion's window audit ran beside the training, on the window the challenger's split
+    # then gave (else it is redone after training and this is False); both audits exist
+    assert report["champion_audited_beside_training"] is True
+    assert all(Path(f).exists() for f in report["fairness_files"].values())
     # the changing world: the challenger ranks the recent window better than the old champion
     gain = _gate(res, "discrimination").measured["reoffend"]
     assert gain["gain_ci"][0] > 0

@@ -281,9 +281,7 @@ def test_paired_calibration_gap_sees_which_model_is_further_from_what_was_record
     assert backwards["o_e_distance_gap_ci"][1] < -0.15
 
 
-@given(
-    lo=st.floats(-0.05, 0.05), width=st.floats(0, 0.05), margin=st.sampled_from([0.01, 0.03])
-)
+@given(lo=st.floats(-0.05, 0.05), width=st.floats(0, 0.05), margin=st.sampled_from([0.01, 0.03]))
 def test_equivalence_needs_the_whole_interval_inside_the_margin(lo, width, margin):
     from riskmodel.evaluation import verdict
     from riskmodel.refresh._backtest import equivalence

@@ -241,6 +241,64 @@ def _on_window(run: Any, window: pd.DataFrame, out: Path, name: str) -> Path:
     return d
 
 
+def _window_of(frame: pd.DataFrame, lo: Any, hi: Any) -> pd.DataFrame:
+    d = pd.to_datetime(frame["index_date"])
+    return frame.loc[(d >= lo) & (d <= hi)].reset_index(drop=True)
+
+
+@dataclass
+class _EarlyAudit:
+    """The champion's fairness audit on the window, started before the challenger is trained."""
+
+    lo: Any
+    hi: Any
+    pool: Any
+    future: Any
+
+    def covers(self, lo: Any, hi: Any) -> bool:
+        """The window the challenger's split gave is the one audited early."""
+        return bool(self.lo == lo and self.hi == hi)
+
+    def result(self) -> Path:
+        return Path(self.future.result())
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _champion_audit_beside(
+    champion: Any,
+    known: pd.DataFrame,
+    trusted: Any,
+    ch_exp: Any,
+    out_dir: Path,
+    audit_fairness: AuditFairness,
+    say: Progress,
+) -> _EarlyAudit | None:
+    """Start the champion's window audit in a spawned process; ``None`` (the audit then runs
+    after training, as before) when the window cannot be known yet or the auditor cannot be
+    sent to another process."""
+    import multiprocessing as mp
+    import pickle
+    from concurrent.futures import ProcessPoolExecutor
+
+    from riskmodel.models import make_split
+
+    try:
+        pickle.dumps(audit_fairness)
+        split = make_split(known, ch_exp.train.split, seed=ch_exp.seed)
+    except (pickle.PicklingError, AttributeError, TypeError, ValueError):
+        return None
+    test = pd.to_datetime(known["index_date"].iloc[split.rows("test")])
+    if test.empty:
+        return None
+    lo, hi = test.min(), test.max()
+    say("fairness audit of the champion on the window, beside the challenger's training")
+    directory = _on_window(champion, _window_of(trusted.frame, lo, hi), out_dir, "champion")
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn"))
+    return _EarlyAudit(lo, hi, pool, pool.submit(audit_fairness, directory))
+
+
 def _reference_rows(champion: Any, fallback: pd.DataFrame) -> pd.DataFrame | None:
     """The champion's training rows (rebuilt from its feature table, or the current table when
     that is not on disk, and its split): the reference for drift."""
@@ -347,43 +405,58 @@ def refresh(
         gates.append(data_gate(problems, [], None, cfg))
         measures: dict[str, Any] = {}
     else:
-        say(f"training the challenger on {len(known):,} rows known at {as_of}")
-        t0 = time.perf_counter()
-        result = train_table(
-            PreparedData(
-                frame=known,
-                spec=prepared.spec,
-                source=prepared.source,
-                features_dir=prepared.features_dir,
-                world_dir=prepared.world_dir,
-            ),
-            ch_exp,
-            experiment_file=experiment_file,
-            progress=say,
-        )
-        timings["train_challenger_s"] = time.perf_counter() - t0
-        challenger_id = result.run_id
-        write_json(
-            {"as_of": as_of.isoformat(), "champion": champion.id}, result.run_dir / "refresh.json"
-        )
-        challenger = load_run(challenger_id)
-        t0 = time.perf_counter()
         trusted = window_data if window_data is not None else prepared
-        w_lo, w_hi = pd.to_datetime(challenger.predictions["index_date"]).agg(["min", "max"])
-        td = pd.to_datetime(trusted.frame["index_date"])
-        window = trusted.frame.loc[(td >= w_lo) & (td <= w_hi)].reset_index(drop=True)
-        gates, measures = _evaluate(
-            champion,
-            challenger,
-            cfg,
-            window=window,
-            known=known,
-            problems=problems,
-            out_dir=out_dir,
-            audit_fairness=audit_fairness,
-            say=say,
-            seed=exp.seed,
+        # the champion's window audit does not wait for the challenger: it runs in a second
+        # process while the challenger trains (training uses one core)
+        early = (
+            _champion_audit_beside(champion, known, trusted, ch_exp, out_dir, audit_fairness, say)
+            if audit_fairness is not None
+            else None
         )
+        try:
+            say(f"training the challenger on {len(known):,} rows known at {as_of}")
+            t0 = time.perf_counter()
+            result = train_table(
+                PreparedData(
+                    frame=known,
+                    spec=prepared.spec,
+                    source=prepared.source,
+                    features_dir=prepared.features_dir,
+                    world_dir=prepared.world_dir,
+                ),
+                ch_exp,
+                experiment_file=experiment_file,
+                progress=say,
+            )
+            timings["train_challenger_s"] = time.perf_counter() - t0
+            challenger_id = result.run_id
+            write_json(
+                {"as_of": as_of.isoformat(), "champion": champion.id},
+                result.run_dir / "refresh.json",
+            )
+            challenger = load_run(challenger_id)
+            t0 = time.perf_counter()
+            w_lo, w_hi = pd.to_datetime(challenger.predictions["index_date"]).agg(["min", "max"])
+            window = _window_of(trusted.frame, w_lo, w_hi)
+            if early is not None and not early.covers(w_lo, w_hi):
+                early.close()  # not the challenger's window: audit again once it has stopped
+                early = None
+            gates, measures = _evaluate(
+                champion,
+                challenger,
+                cfg,
+                window=window,
+                known=known,
+                problems=problems,
+                out_dir=out_dir,
+                audit_fairness=audit_fairness,
+                say=say,
+                seed=exp.seed,
+                early=early,
+            )
+        finally:
+            if early is not None:
+                early.close()
         timings["evaluate_s"] = time.perf_counter() - t0
         _set_alias_to_run(challenger_id, "challenger")
 
@@ -435,6 +508,7 @@ def _evaluate(
     audit_fairness: AuditFairness | None,
     say: Progress,
     seed: int,
+    early: _EarlyAudit | None = None,
 ) -> tuple[list[Gate], dict[str, Any]]:
     from riskmodel.models import HEAD_LABELS
 
@@ -489,11 +563,16 @@ def _evaluate(
     fair: dict[str, Any] = {}
     if audit_fairness is not None:
         say("fairness audit of both models on the window (the deployed decision)")
-        dirs = {
-            name: _on_window(run, window, out_dir, name)
-            for name, run in (("champion", champion), ("challenger", challenger))
+        paths = {
+            "challenger": Path(
+                audit_fairness(_on_window(challenger, window, out_dir, "challenger"))
+            )
         }
-        paths = {name: Path(audit_fairness(d)) for name, d in dirs.items()}
+        paths["champion"] = (
+            early.result()
+            if early is not None
+            else Path(audit_fairness(_on_window(champion, window, out_dir, "champion")))
+        )
         payloads = {k: json.loads(p.read_text(encoding="utf-8")) for k, p in paths.items()}
         gates.append(fairness_gate(payloads["champion"], payloads["challenger"], cfg))
         fair = {k: str(p) for k, p in paths.items()}
@@ -516,6 +595,7 @@ def _evaluate(
         },
         "training_rows": len(known),
         "fairness_files": fair,
+        "champion_audited_beside_training": early is not None,
         "fairness_links": {k: Path(v).relative_to(out_dir).as_posix() for k, v in fair.items()},
         "features": {"champion": list(champion.bundle.feature_names), "challenger": features},
     }

@@ -61,6 +61,7 @@ def promotion_payload(
         "training_rows": measures.get("training_rows"),
         "fairness_files": measures.get("fairness_files"),
         "fairness_links": measures.get("fairness_links"),
+        "champion_audited_beside_training": measures.get("champion_audited_beside_training"),
         "audit_entry_hash": (res.audit_entry or {}).get("hash"),
         "thresholds": config.model_dump(mode="json"),
         "experiment": getattr(experiment, "name", None),
