@@ -17,7 +17,7 @@ Environment (each run trains one model per refresh date, so Kent scale takes a w
 
 - ``RISKMODEL_BACKTEST_SCALE``: world scale (default 1.0, the Kent world);
 - ``RISKMODEL_BACKTEST_EVERY``: months between refreshes (default 12);
-- ``RISKMODEL_BACKTEST_FROM``: first refresh date (default 2020-01-01, the first whose
+- ``RISKMODEL_BACKTEST_FROM``: first refresh date (default 2018-01-01, the first whose
   training years have three years of records behind them);
 - ``RISKMODEL_BACKTEST_WORLDS``: comma-separated experiment names (default
   ``backtest,backtest_no_trends``);
@@ -99,7 +99,11 @@ def _one(name: str, *, scale: float, start: dt.date, every: int, n_boot: int) ->
         progress=lambda m: print("  ", m, flush=True),
     )
     run_s = time.perf_counter() - t0
-    html, _ = write_backtest_report(bt, reports_dir() / "backtest" / name, title=name)
+    out_dir = reports_dir() / "backtest" / name
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # the figures first, so that a failing report never loses a half-hour run
+    bt.frame().to_json(out_dir / "backtest_rows.json", orient="records", indent=1)
+    html, _ = write_backtest_report(bt, out_dir, title=name)
     df = bt.frame()
     last = df["as_of"].max()
     at_end = {
@@ -151,7 +155,7 @@ def _one(name: str, *, scale: float, start: dt.date, every: int, n_boot: int) ->
 def main() -> dict:
     scale = float(os.environ.get("RISKMODEL_BACKTEST_SCALE", "1.0"))
     every = int(os.environ.get("RISKMODEL_BACKTEST_EVERY", "12"))
-    start = dt.date.fromisoformat(os.environ.get("RISKMODEL_BACKTEST_FROM", "2020-01-01"))
+    start = dt.date.fromisoformat(os.environ.get("RISKMODEL_BACKTEST_FROM", "2018-01-01"))
     n_boot = int(os.environ.get("RISKMODEL_BACKTEST_NBOOT", "100"))
     names = os.environ.get("RISKMODEL_BACKTEST_WORLDS", "backtest,backtest_no_trends").split(",")
     out = {

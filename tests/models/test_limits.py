@@ -14,7 +14,7 @@ import yaml
 
 from riskmodel.paths import configs_dir
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("limits")]
 
 BASE = {
     "seed": 5,

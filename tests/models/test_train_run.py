@@ -43,6 +43,10 @@ RUN_JSON_KEYS = {
 }
 
 
+# the module fixture trains two runs: keep the module on one worker (make test: --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("train_run")
+
+
 @pytest.fixture(scope="module")
 def runs(project_home, feature_table):
     """Two runs of the same experiment on the same table, in a throwaway project."""

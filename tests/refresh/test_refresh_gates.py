@@ -14,7 +14,7 @@ import pytest
 from tests.refresh.refresh_fixtures import experiment, prepared
 
 AS_OF = dt.date(2023, 1, 1)
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("refresh_gates")]
 
 
 def _audit(run_dir):

@@ -293,3 +293,20 @@ def test_equivalence_needs_the_whole_interval_inside_the_margin(lo, width, margi
     else:
         assert words == verdict(lo, hi)  # the one rule, never "equivalent"
     assert equivalence(None, None, margin) == "undefined"
+
+
+def test_backtest_figure_draws_a_point_outside_its_own_interval():
+    """A percentile interval need not hold its point (a largest ratio is biased upwards in
+    resamples); the figure must still be drawn, not fail the whole backtest report."""
+    from riskmodel.refresh._backtest import _figure
+
+    df = pd.DataFrame(
+        {
+            "as_of": ["2020-01-01", "2021-01-01"] * 3,
+            "policy": ["frozen"] * 2 + ["gated"] * 2 + ["ungated"] * 2,
+            "largest_disparity": [1.30, 1.10, 1.2, 1.2, 1.2, 1.2],
+            "largest_disparity_ci": [[1.32, 1.5], [1.0, 1.2]] + [[1.1, 1.3]] * 4,
+        }
+    )
+    uri = _figure(df, "largest_disparity", "largest ratio")
+    assert uri.startswith("data:image/png;base64,")

@@ -69,7 +69,7 @@ def _window_words(days: int | None, history_days: int | None = None) -> str:
     if days is None:
         if history_days is None:
             return "in all recorded history"
-        return f"in the last {history_days:,} days (the longest look-back)"
+        return f"in the last {history_days:,} days, the longest look-back"
     return f"in the last {days} days"
 
 

@@ -158,14 +158,14 @@ def register(app: typer.Typer) -> None:
             "-e",
             help="Experiment file (world or table, training options, refresh thresholds). "
             "Default: experiments/backtest.yaml (the Kent world with a three-year look-back and "
-            "a two-year training window, so that a refresh brings newer data, not more; its "
+            "a two-year training window and no embargo, so that a refresh brings newer data, not more; its "
             "twin without change is experiments/backtest_no_trends.yaml).",
         ),
         start: str = typer.Option(
-            "2020-01-01",
+            "2018-01-01",
             "--from",
             help="First refresh date: the frozen model is trained on what was known then "
-            "(2020 is the first whose training years have a full look-back in the Kent world).",
+            "(2018 is the first whose training years have a full look-back in the Kent world).",
         ),
         every: str = typer.Option(
             "12m", "--every", help="Refresh interval in months, e.g. 6m or 12m."

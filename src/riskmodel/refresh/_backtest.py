@@ -348,8 +348,11 @@ def _figure(df: pd.DataFrame, metric: str, label: str, *, ref: float | None = No
         lo = np.array([c[0] if c and c[0] is not None else np.nan for c in sub[f"{metric}_ci"]])
         hi = np.array([c[1] if c and c[1] is not None else np.nan for c in sub[f"{metric}_ci"]])
         v = sub[metric].to_numpy(dtype=float)
+        # a percentile interval need not hold its point estimate (a largest ratio, say, is
+        # biased upwards in resamples): no bar on that side rather than a negative one
+        below, above = np.fmax(v - lo, 0.0), np.fmax(hi - v, 0.0)
         ax.errorbar(
-            x, v, yerr=[v - lo, hi - v], fmt="o-", capsize=3, color=colours[policy], label=policy
+            x, v, yerr=[below, above], fmt="o-", capsize=3, color=colours[policy], label=policy
         )
     if ref is not None:
         ax.axhline(ref, color="#555", lw=0.8, ls="--", zorder=0)
