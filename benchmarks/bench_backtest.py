@@ -49,7 +49,7 @@ def _o_e(row) -> dict:
 
 def _change_effect(worlds: dict) -> dict | None:
     """What change over time costs a frozen model: the last period's gated-minus-frozen gains
-    (AUC, and the calibration gap) in the changing world minus the same in the world without
+    (AUC, and the calibration gaps in the large and of the slope) in the changing world minus the same in the world without
     trends. The two worlds are independent, so each interval is the normal approximation from
     the two gains' own intervals."""
     if not {"backtest", "backtest_no_trends"} <= set(worlds):
@@ -62,7 +62,7 @@ def _change_effect(worlds: dict) -> dict | None:
             "frozen model"
         )
     }
-    for key in ("auc_gain", "o_e_distance_gap"):
+    for key in ("auc_gain", "o_e_distance_gap", "slope_distance_gap"):
         gains = [worlds[n]["gated_minus_frozen"][-1] for n in ("backtest", "backtest_no_trends")]
         if any(g.get(f"{key}_ci") is None or None in g[f"{key}_ci"] for g in gains):
             continue
@@ -108,6 +108,14 @@ def _one(name: str, *, scale: float, start: dt.date, every: int, n_boot: int) ->
     last = df["as_of"].max()
     at_end = {
         row["policy"]: {"auc": round(row["auc"], 4), "auc_ci": row["auc_ci"]}
+        | (
+            {}
+            if row["policy"] == "gated_minus_frozen"
+            else {
+                "calibration_slope": round(row["calibration_slope"], 4),
+                "calibration_slope_ci": row["calibration_slope_ci"],
+            }
+        )
         for _, row in df[df["as_of"] == last].iterrows()
     }
     first = df["as_of"].min()
@@ -130,6 +138,8 @@ def _one(name: str, *, scale: float, start: dt.date, every: int, n_boot: int) ->
         "frozen_first_period": {
             "auc": round(frozen_first["auc"], 4),
             "auc_ci": frozen_first["auc_ci"],
+            "calibration_slope": round(frozen_first["calibration_slope"], 4),
+            "calibration_slope_ci": frozen_first["calibration_slope_ci"],
         },
         "gated_minus_frozen": [
             {
@@ -138,6 +148,8 @@ def _one(name: str, *, scale: float, start: dt.date, every: int, n_boot: int) ->
                 "auc_gain_ci": r["auc_ci"],
                 "o_e_distance_gap": round(r["o_e_distance_gap"], 4),
                 "o_e_distance_gap_ci": r["o_e_distance_gap_ci"],
+                "slope_distance_gap": round(r["slope_distance_gap"], 4),
+                "slope_distance_gap_ci": r["slope_distance_gap_ci"],
             }
             for _, r in gaps.iterrows()
         ],

@@ -26,6 +26,7 @@ def test_changing_world_frozen_falls_behind_and_gated_refresh_recovers(tmp_path)
     )
     gap = _gap(bt)
     assert gap.loc[0, "auc"] == 0  # the same model in the first period
+    assert gap.loc[0, "slope_distance_gap"] == 0 and gap.loc[0, "o_e_distance_gap"] == 0
     last = gap.iloc[-1]
     assert last["auc_ci"][0] > 0, last  # by the end, gated refresh ranks better, beyond chance
     assert all(r["promoted"] for r in bt.refreshes[-1:])
@@ -38,6 +39,8 @@ def test_changing_world_frozen_falls_behind_and_gated_refresh_recovers(tmp_path)
         s.startswith("Recorded reoffending over what the model predicted")
         for s in payload["summary"]
     )
+    slope = [s for s in payload["summary"] if "calibration slope" in s]
+    assert len(slope) == 1 and f"{last['slope_distance_gap']:+.3f}" in slope[0]
 
 
 def test_world_without_trends_frozen_and_refreshed_are_equivalent():

@@ -137,6 +137,10 @@ def test_good_challenger_promoted_then_rollback_and_force_are_logged(table, cham
     # the champion's window audit ran beside the training, on the window the challenger's split
     # then gave (else it is redone after training and this is False); both audits exist
     assert report["champion_audited_beside_training"] is True
+    # its time comes back from the other process (it is not inside evaluate_s)
+    assert (
+        0 < report["timings_s"]["champion_audit_beside_training_s"] < report["timings_s"]["total_s"]
+    )
     assert all(Path(f).exists() for f in report["fairness_files"].values())
     # the changing world: the challenger ranks the recent window better than the old champion
     gain = _gate(res, "discrimination").measured["reoffend"]

@@ -281,6 +281,33 @@ def test_paired_calibration_gap_sees_which_model_is_further_from_what_was_record
     assert backwards["o_e_distance_gap_ci"][1] < -0.15
 
 
+def test_paired_slope_gap_sees_which_model_spreads_risk_further_from_right():
+    """Frozen with its log-odds stretched 1.5 times (probabilities too extreme: slope about
+    1/1.5) or shrunk to 0.6 (too timid: slope about 1/0.6), gated at the truth (slope about 1):
+    the frozen model is further from 1 by about 0.33 or 0.67, intervals above zero, whichever
+    way it is wrong; a model against itself is exactly 0; swapped, the sign turns."""
+    from scipy.special import expit, logit
+
+    from riskmodel.refresh._backtest import paired_slope_gap
+
+    r = np.random.default_rng(8)
+    q = r.uniform(0.02, 0.95, 10000)  # a wide spread of risk, so a slope is well measured
+    rows = _period(10000, q, seed=9)
+    y, person = rows["reoffend_12m"].to_numpy(), rows["person_id"].to_numpy()
+    kw = dict(n_boot=150, ci_level=0.95, seed=3)
+    extreme, timid = expit(1.5 * logit(q)), expit(0.6 * logit(q))
+    too_extreme = paired_slope_gap(y, extreme, q, person, **kw)
+    assert too_extreme["slope_distance_gap"] == pytest.approx(1 - 1 / 1.5, abs=0.1)
+    assert too_extreme["slope_distance_gap_ci"][0] > 0.15
+    too_timid = paired_slope_gap(y, timid, q, person, **kw)
+    assert too_timid["slope_distance_gap"] == pytest.approx(1 / 0.6 - 1, abs=0.15)
+    assert too_timid["slope_distance_gap_ci"][0] > 0.3
+    same = paired_slope_gap(y, q, q, person, **kw)
+    assert same["slope_distance_gap"] == 0 and same["slope_distance_gap_ci"] == [0.0, 0.0]
+    backwards = paired_slope_gap(y, q, extreme, person, **kw)
+    assert backwards["slope_distance_gap_ci"][1] < -0.15
+
+
 @given(lo=st.floats(-0.05, 0.05), width=st.floats(0, 0.05), margin=st.sampled_from([0.01, 0.03]))
 def test_equivalence_needs_the_whole_interval_inside_the_margin(lo, width, margin):
     from riskmodel.evaluation import verdict

@@ -46,10 +46,12 @@ METRICS = (
 )
 TOP_K_SHARE = 0.05
 #: a difference whose whole interval lies inside these margins reads "equivalent": AUC
-#: (the gates' default discrimination margin) and calibration in the large (3 points of
-#: recorded/predicted reoffending)
+#: (the gates' default discrimination margin), calibration in the large (3 points of
+#: recorded/predicted reoffending) and the calibration slope (a quarter of the gate's band
+#: below 1, 0.8-1)
 AUC_EQUIVALENCE = 0.01
 O_E_EQUIVALENCE = 0.03
+SLOPE_EQUIVALENCE = 0.05
 DISPARITY_ATTRIBUTES = ("sex", "ethnicity")
 MIN_GROUP_N = 50
 
@@ -202,7 +204,11 @@ def run_backtest(
             "refresh": cfg.model_dump(mode="json"),
             "train_years": experiment.train.split.train_years,
             "history_days": getattr(getattr(experiment, "features", None), "history_days", None),
-            "equivalence": {"auc": AUC_EQUIVALENCE, "o_e": O_E_EQUIVALENCE},
+            "equivalence": {
+                "auc": AUC_EQUIVALENCE,
+                "o_e": O_E_EQUIVALENCE,
+                "slope": SLOPE_EQUIVALENCE,
+            },
         }
     )
     say(f"training the first model on what was known at {start}")
@@ -276,6 +282,9 @@ def run_backtest(
         o_e_gap = paired_o_e_gap(
             y_period, p_f, p_g, persons, n_boot=n_boot, ci_level=cfg.ci_level, seed=experiment.seed
         )
+        slope_gap = paired_slope_gap(
+            y_period, p_f, p_g, persons, n_boot=n_boot, ci_level=cfg.ci_level, seed=experiment.seed
+        )
         bt.rows.append(
             {
                 "as_of": as_of.isoformat(),
@@ -284,6 +293,7 @@ def run_backtest(
                 "auc": gap["gain"],
                 "auc_ci": gap["gain_ci"],
                 **o_e_gap,
+                **slope_gap,
                 "n_rows": gap["n_rows"],
                 "n_people": gap["n_people"],
             }
@@ -317,6 +327,38 @@ def paired_o_e_gap(
     point = float(dist(None, p_frozen) - dist(None, p_gated))
     reps = dist(w, p_frozen) - dist(w, p_gated) if len(w) else np.full(0, np.nan)
     return {"o_e_distance_gap": point, "o_e_distance_gap_ci": _interval(reps, ci_level)}
+
+
+def paired_slope_gap(
+    y: np.ndarray,
+    p_frozen: np.ndarray,
+    p_gated: np.ndarray,
+    person: np.ndarray,
+    *,
+    n_boot: int,
+    ci_level: float,
+    seed: int,
+) -> dict[str, Any]:
+    """How much further from 1 the frozen model's calibration slope is than the gated model's,
+    ``|slope frozen - 1| - |slope gated - 1|``, paired bootstrap by person. Above zero: the
+    gated model's spread of risk is the closer to right (below 1 the probabilities are too
+    extreme: the high ones too high, the low ones too low)."""
+    from riskmodel.models import calibration_fit, calibration_fit_replicates
+
+    y = np.asarray(y, dtype=float)
+    w = person_weights(person, n_boot=n_boot, seed=seed, stream="refresh.backtest.slope")
+
+    def dist(p: np.ndarray) -> tuple[float, np.ndarray]:
+        point = abs(calibration_fit(y, p)[0] - 1.0)
+        reps = np.abs(calibration_fit_replicates(y, p, w)[:, 0] - 1.0) if len(w) else np.zeros(0)
+        return point, reps
+
+    (pf, rf), (pg, rg) = dist(np.asarray(p_frozen)), dist(np.asarray(p_gated))
+    reps = rf - rg if len(w) else np.full(0, np.nan)
+    return {
+        "slope_distance_gap": float(pf - pg),
+        "slope_distance_gap_ci": _interval(reps, ci_level),
+    }
 
 
 def equivalence(lo: float | None, hi: float | None, margin: float) -> str:
@@ -461,6 +503,15 @@ def backtest_summary(bt: Backtest) -> list[str]:
                 f"reoffending is than the gated model's, {last['o_e_distance_gap']:+.3f} "
                 f"({span}): {words} (above zero: the gated model is the better calibrated)."
             )
+        if last.get("slope_distance_gap_ci") is not None and "slope_distance_gap" in last:
+            lo, hi = last["slope_distance_gap_ci"]
+            words = equivalence(lo, hi, SLOPE_EQUIVALENCE)
+            span = "interval undefined" if lo is None else f"{lo:+.3f} to {hi:+.3f}"
+            out.append(
+                "Last period: how much further from 1 the frozen model's calibration slope is than "
+                f"the gated model's, {last['slope_distance_gap']:+.3f} ({span}): {words} (above "
+                "zero: the gated model's spread of risk is the closer to right)."
+            )
     frozen = df[df["policy"] == "frozen"]
     if len(frozen) >= 2:
         a, b = frozen.iloc[0], frozen.iloc[-1]
@@ -480,6 +531,7 @@ __all__ = [
     "add_months",
     "equivalence",
     "paired_o_e_gap",
+    "paired_slope_gap",
     "period_metrics",
     "run_backtest",
     "write_backtest_report",

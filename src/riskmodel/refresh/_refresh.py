@@ -254,13 +254,15 @@ class _EarlyAudit:
     hi: Any
     pool: Any
     future: Any
+    seconds: float | None = None
 
     def covers(self, lo: Any, hi: Any) -> bool:
         """The window the challenger's split gave is the one audited early."""
         return bool(self.lo == lo and self.hi == hi)
 
     def result(self) -> Path:
-        return Path(self.future.result())
+        path, self.seconds = self.future.result()
+        return path
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
@@ -296,7 +298,20 @@ def _champion_audit_beside(
     say("fairness audit of the champion on the window, beside the challenger's training")
     directory = _on_window(champion, _window_of(trusted.frame, lo, hi), out_dir, "champion")
     pool = ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn"))
-    return _EarlyAudit(lo, hi, pool, pool.submit(audit_fairness, directory))
+    return _EarlyAudit(lo, hi, pool, pool.submit(_on_one_core, audit_fairness, directory))
+
+
+def _on_one_core(audit_fairness: AuditFairness, directory: Path) -> tuple[Path, float]:
+    """Run in the spawned process: one thread for every native pool (the challenger trains on the
+    other core), and the seconds it took, for promotion.json."""
+    import time
+
+    from threadpoolctl import threadpool_limits
+
+    start = time.perf_counter()
+    with threadpool_limits(limits=1):
+        path = audit_fairness(directory)
+    return Path(path), round(time.perf_counter() - start, 1)
 
 
 def _reference_rows(champion: Any, fallback: pd.DataFrame) -> pd.DataFrame | None:
@@ -457,6 +472,8 @@ def refresh(
         finally:
             if early is not None:
                 early.close()
+                if early.seconds is not None:  # in its own process, so not in evaluate_s
+                    timings["champion_audit_beside_training_s"] = early.seconds
         timings["evaluate_s"] = time.perf_counter() - t0
         _set_alias_to_run(challenger_id, "challenger")
 
