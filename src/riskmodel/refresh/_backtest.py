@@ -53,6 +53,8 @@ AUC_EQUIVALENCE = 0.01
 O_E_EQUIVALENCE = 0.03
 SLOPE_EQUIVALENCE = 0.05
 DISPARITY_ATTRIBUTES = ("sex", "ethnicity")
+#: shaded on the ratio figure: the fairness audit's default band (FairnessConfig, a layer above)
+DISPARITY_BAND = (0.8, 1.25)
 MIN_GROUP_N = 50
 
 ERR_NO_DATES = (
@@ -372,11 +374,20 @@ def equivalence(lo: float | None, hi: float | None, margin: float) -> str:
     return verdict(lo, hi)
 
 
-def _figure(df: pd.DataFrame, metric: str, label: str, *, ref: float | None = None) -> str:
+def _figure(
+    df: pd.DataFrame,
+    metric: str,
+    label: str,
+    *,
+    ref: float | None = None,
+    band: tuple[float, float] | None = None,
+    log: bool = False,
+) -> str:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     from riskmodel.reports import figure_to_data_uri
 
@@ -398,9 +409,15 @@ def _figure(df: pd.DataFrame, metric: str, label: str, *, ref: float | None = No
         )
     if ref is not None:
         ax.axhline(ref, color="#555", lw=0.8, ls="--", zorder=0)
+    if band is not None:
+        ax.axhspan(*band, color="#999", alpha=0.15, zorder=0, label=f"band {band[0]:g}-{band[1]:g}")
+    if log:  # a ratio: 2 and 1/2 are as far from parity, and a wide interval stays readable
+        ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+        ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_ylabel(label)
     ax.set_xlabel("start of the period scored (people assessed in the following months)")
-    ax.legend(frameon=False, ncol=3)
+    ax.legend(frameon=False, ncol=4)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return figure_to_data_uri(fig)
@@ -421,12 +438,19 @@ def write_backtest_report(bt: Backtest, out_dir: Any, *, title: str = "") -> tup
 
     figures = {
         "auc": _figure(df, "auc", "AUC (reoffending)"),
-        "calibration_slope": _figure(df, "calibration_slope", "calibration slope"),
+        "calibration_slope": _figure(df, "calibration_slope", "calibration slope", ref=1.0),
         "observed_to_expected": _figure(
             df, "observed_to_expected", "recorded / predicted reoffending", ref=1.0
         ),
         "harm_share_top_k": _figure(df, "harm_share_top_k", f"harm share, top {TOP_K_SHARE:.0%}"),
-        "largest_disparity": _figure(df, "largest_disparity", "largest selection-rate ratio"),
+        "largest_disparity": _figure(
+            df,
+            "largest_disparity",
+            "largest selection-rate ratio (log scale)",
+            ref=1.0,
+            band=DISPARITY_BAND,
+            log=True,
+        ),
     }
     gap = clean(df[df["policy"] == "gated_minus_frozen"].to_dict("records"))
     payload = {
@@ -475,6 +499,10 @@ def _in_the_large(df: pd.DataFrame) -> str:
     )
 
 
+_O_E_ABOVE = "the gated model is the better calibrated"
+_SLOPE_ABOVE = "the gated model's spread of risk is the closer to right"
+
+
 def backtest_summary(bt: Backtest) -> list[str]:
     """Plain sentences by one rule: better / worse / no clear difference, from the interval."""
     df = bt.frame()
@@ -494,23 +522,19 @@ def backtest_summary(bt: Backtest) -> list[str]:
             f"Last period ({last['as_of']} on): gated refresh against the frozen model, AUC gain "
             f"{last['auc']:+.3f} ({span}): {words}."
         )
-        if "o_e_distance_gap" in last and last.get("o_e_distance_gap_ci") is not None:
-            lo, hi = last["o_e_distance_gap_ci"]
-            words = equivalence(lo, hi, O_E_EQUIVALENCE)
+        for key, margin, what, above in (
+            ("o_e_distance_gap", O_E_EQUIVALENCE, "recorded/predicted reoffending", _O_E_ABOVE),
+            ("slope_distance_gap", SLOPE_EQUIVALENCE, "calibration slope", _SLOPE_ABOVE),
+        ):
+            ci = last.get(f"{key}_ci")
+            if not isinstance(ci, list | tuple):  # not measured (a backtest written before it was)
+                continue
+            lo, hi = ci
+            words = equivalence(lo, hi, margin)
             span = "interval undefined" if lo is None else f"{lo:+.3f} to {hi:+.3f}"
             out.append(
-                "Last period: how much further from 1 the frozen model's recorded/predicted "
-                f"reoffending is than the gated model's, {last['o_e_distance_gap']:+.3f} "
-                f"({span}): {words} (above zero: the gated model is the better calibrated)."
-            )
-        if last.get("slope_distance_gap_ci") is not None and "slope_distance_gap" in last:
-            lo, hi = last["slope_distance_gap_ci"]
-            words = equivalence(lo, hi, SLOPE_EQUIVALENCE)
-            span = "interval undefined" if lo is None else f"{lo:+.3f} to {hi:+.3f}"
-            out.append(
-                "Last period: how much further from 1 the frozen model's calibration slope is than "
-                f"the gated model's, {last['slope_distance_gap']:+.3f} ({span}): {words} (above "
-                "zero: the gated model's spread of risk is the closer to right)."
+                f"Last period: how much further from 1 the frozen model's {what} is than the "
+                f"gated model's, {last[key]:+.3f} ({span}): {words} (above zero: {above})."
             )
     frozen = df[df["policy"] == "frozen"]
     if len(frozen) >= 2:
@@ -522,7 +546,15 @@ def backtest_summary(bt: Backtest) -> list[str]:
         )
         out.append(_in_the_large(df))
     n_prom = sum(r["promoted"] for r in bt.refreshes)
-    out.append(f"{n_prom} of {len(bt.refreshes)} scheduled refreshes passed the gates.")
+    out.append(
+        f"{n_prom} of {len(bt.refreshes)} scheduled refreshes passed the gates"
+        + (
+            ", so the gated and ungated policies held the same model in every period (their "
+            "lines in the figures coincide)."
+            if bt.refreshes and n_prom == len(bt.refreshes)
+            else "."
+        )
+    )
     return out
 
 
