@@ -49,8 +49,8 @@ def _o_e(row) -> dict:
 
 def _change_effect(worlds: dict) -> dict | None:
     """What change over time costs a frozen model: the last period's gated-minus-frozen gains
-    (AUC, and the calibration gaps in the large and of the slope) in the changing world minus the same in the world without
-    trends. The two worlds are independent, so each interval is the normal approximation from
+    (AUC, and the calibration gaps in the large and of the slope) in the changing world minus
+    the same in the world without trends. The two worlds are independent, so each interval is the normal approximation from
     the two gains' own intervals."""
     if not {"backtest", "backtest_no_trends"} <= set(worlds):
         return None

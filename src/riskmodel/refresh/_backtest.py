@@ -303,6 +303,44 @@ def run_backtest(
     return bt
 
 
+def _paired_distance_gap(
+    y: np.ndarray,
+    p_frozen: np.ndarray,
+    p_gated: np.ndarray,
+    person: np.ndarray,
+    measure: Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[float, np.ndarray]],
+    *,
+    stream: str,
+    n_boot: int,
+    ci_level: float,
+    seed: int,
+) -> tuple[float, list[float | None]]:
+    """``|m(frozen) - 1| - |m(gated) - 1|`` and its interval, both models on the same resampled
+    people; ``measure(y, p, weights)`` gives the statistic ``m`` (1 is right) and its replicates."""
+    y = np.asarray(y, dtype=float)
+    w = person_weights(person, n_boot=n_boot, seed=seed, stream=stream)
+
+    def dist(p: np.ndarray) -> tuple[float, np.ndarray]:
+        point, reps = measure(y, np.asarray(p, dtype=float), w)
+        return abs(point - 1.0), np.abs(reps - 1.0)
+
+    (pf, rf), (pg, rg) = dist(p_frozen), dist(p_gated)
+    reps = rf - rg if len(w) else np.full(0, np.nan)
+    return float(pf - pg), _interval(reps, ci_level)
+
+
+def _o_e(y: np.ndarray, p: np.ndarray, w: np.ndarray) -> tuple[float, np.ndarray]:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return y.sum() / p.sum(), (w @ y) / (w @ p)
+
+
+def _slope(y: np.ndarray, p: np.ndarray, w: np.ndarray) -> tuple[float, np.ndarray]:
+    from riskmodel.models import calibration_fit, calibration_fit_replicates
+
+    reps = calibration_fit_replicates(y, p, w)[:, 0] if len(w) else np.zeros(0)
+    return calibration_fit(y, p)[0], reps
+
+
 def paired_o_e_gap(
     y: np.ndarray,
     p_frozen: np.ndarray,
@@ -317,18 +355,18 @@ def paired_o_e_gap(
     the gated model's, ``|O/E frozen - 1| - |O/E gated - 1|``, with a paired bootstrap by
     person (both models on the same resampled people). Above zero: the gated model is closer
     to what was recorded."""
-    y = np.asarray(y, dtype=float)
-    w = person_weights(person, n_boot=n_boot, seed=seed, stream="refresh.backtest.o_e")
-
-    def dist(ww: np.ndarray | None, p: np.ndarray) -> np.ndarray | float:
-        if ww is None:
-            return abs(y.sum() / p.sum() - 1.0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.abs((ww @ y) / (ww @ p) - 1.0)
-
-    point = float(dist(None, p_frozen) - dist(None, p_gated))
-    reps = dist(w, p_frozen) - dist(w, p_gated) if len(w) else np.full(0, np.nan)
-    return {"o_e_distance_gap": point, "o_e_distance_gap_ci": _interval(reps, ci_level)}
+    point, ci = _paired_distance_gap(
+        y,
+        p_frozen,
+        p_gated,
+        person,
+        _o_e,
+        stream="refresh.backtest.o_e",
+        n_boot=n_boot,
+        ci_level=ci_level,
+        seed=seed,
+    )
+    return {"o_e_distance_gap": point, "o_e_distance_gap_ci": ci}
 
 
 def paired_slope_gap(
@@ -345,22 +383,18 @@ def paired_slope_gap(
     ``|slope frozen - 1| - |slope gated - 1|``, paired bootstrap by person. Above zero: the
     gated model's spread of risk is the closer to right (below 1 the probabilities are too
     extreme: the high ones too high, the low ones too low)."""
-    from riskmodel.models import calibration_fit, calibration_fit_replicates
-
-    y = np.asarray(y, dtype=float)
-    w = person_weights(person, n_boot=n_boot, seed=seed, stream="refresh.backtest.slope")
-
-    def dist(p: np.ndarray) -> tuple[float, np.ndarray]:
-        point = abs(calibration_fit(y, p)[0] - 1.0)
-        reps = np.abs(calibration_fit_replicates(y, p, w)[:, 0] - 1.0) if len(w) else np.zeros(0)
-        return point, reps
-
-    (pf, rf), (pg, rg) = dist(np.asarray(p_frozen)), dist(np.asarray(p_gated))
-    reps = rf - rg if len(w) else np.full(0, np.nan)
-    return {
-        "slope_distance_gap": float(pf - pg),
-        "slope_distance_gap_ci": _interval(reps, ci_level),
-    }
+    point, ci = _paired_distance_gap(
+        y,
+        p_frozen,
+        p_gated,
+        person,
+        _slope,
+        stream="refresh.backtest.slope",
+        n_boot=n_boot,
+        ci_level=ci_level,
+        seed=seed,
+    )
+    return {"slope_distance_gap": point, "slope_distance_gap_ci": ci}
 
 
 def equivalence(lo: float | None, hi: float | None, margin: float) -> str:
